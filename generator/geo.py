@@ -1,0 +1,107 @@
+"""Geography from the offline US ZIP database (the `zipcodes` package): lookups and distances.
+
+Distances are great-circle ("straight-line") miles between ZIP centroids; directions are the
+initial compass bearing rounded to one of eight points. No road distances, no network.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import zipcodes
+
+EARTH_RADIUS_MILES = 3958.8
+COMPASS_POINTS = (
+    "north",
+    "northeast",
+    "east",
+    "southeast",
+    "south",
+    "southwest",
+    "west",
+    "northwest",
+)
+
+
+@dataclass(frozen=True)
+class ZipRecord:
+    """What the ZIP database says about one ZIP code."""
+
+    zip: str
+    city: str
+    county: str
+    state: str
+    kind: str  # STANDARD, PO BOX, UNIQUE or MILITARY
+    latitude: float
+    longitude: float
+    acceptable_cities: tuple[str, ...] = ()
+
+    @property
+    def po_box_only(self) -> bool:
+        return self.kind == "PO BOX"
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+
+@cache
+def lookup_zip(zip_code: str) -> ZipRecord | None:
+    """The database record of a 5-digit ZIP, or None when the database does not know it."""
+    if len(zip_code) != 5 or not zip_code.isdigit():
+        return None
+    matches = zipcodes.matching(zip_code)
+    if not matches:
+        return None
+    return _record(matches[0])
+
+
+def _record(raw: dict) -> ZipRecord:
+    return ZipRecord(
+        zip=raw["zip_code"],
+        city=raw["city"],
+        county=raw["county"],
+        state=raw["state"],
+        kind=raw["zip_code_type"],
+        latitude=float(raw["lat"]),
+        longitude=float(raw["long"]),
+        acceptable_cities=tuple(raw.get("acceptable_cities") or ()),
+    )
+
+
+def city_centroid(city: str, state: str) -> Point | None:
+    """The mean centroid of a city's standard ZIP codes, e.g. the clinic's city."""
+    records = [_record(r) for r in zipcodes.filter_by(city=city, state=state)]
+    standard = [r for r in records if r.kind == "STANDARD"] or records
+    return centroid(Point(r.latitude, r.longitude) for r in standard) if standard else None
+
+
+def centroid(points) -> Point:
+    points = list(points)
+    return Point(
+        sum(p.latitude for p in points) / len(points),
+        sum(p.longitude for p in points) / len(points),
+    )
+
+
+def distance_miles(a: Point, b: Point) -> float:
+    """Great-circle distance by the haversine formula."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+
+
+def compass_direction(origin: Point, target: Point) -> str:
+    """Which of eight compass points 'target' lies towards, seen from 'origin'."""
+    lat1, lat2 = math.radians(origin.latitude), math.radians(target.latitude)
+    dlon = math.radians(target.longitude - origin.longitude)
+    x = math.sin(dlon) * math.cos(lat2)
+    y = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(dlon)
+    bearing = (math.degrees(math.atan2(x, y)) + 360) % 360
+    return COMPASS_POINTS[round(bearing / 45) % 8]

@@ -1,0 +1,116 @@
+"""Page objects: the whole site as plain data, one frozen object per output file.
+
+Rendering a page is a pure function of its Page and the build-wide SiteContext, so pages can be
+rendered in any order, in parallel, or skipped when their fingerprint is unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from .content import Copy
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    href: str  # root-relative, includes the base path
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ZipLine:
+    zip: str
+    postal_city: str
+    county: str
+    po_box_only: bool
+
+
+@dataclass(frozen=True)
+class TownBody:
+    name: str
+    display_name: str
+    state_name: str
+    place_type: str
+    postal_cities: tuple[str, ...]
+    counties: tuple[Link, ...]
+    zips: tuple[ZipLine, ...]
+    to_clinic: str  # e.g. "about 12 miles southwest"
+    clinic_is_here: bool
+    nearest: tuple[Link, ...]
+    county_town_count: int
+    county_hub: Link | None
+    state_hub: Link
+
+
+@dataclass(frozen=True)
+class HubGroup:
+    heading: str
+    link: Link | None
+    towns: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class HubBody:
+    name: str
+    state_name: str
+    groups: tuple[HubGroup, ...]
+    town_count: int
+    zip_count: int
+    counties: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopicBody:
+    html: Markup
+    has_faq: bool
+
+
+@dataclass(frozen=True)
+class IndexBody:
+    html: Markup
+    states: tuple[Link, ...]
+    town_count: int
+
+
+@dataclass(frozen=True)
+class NotFoundBody:
+    states: tuple[Link, ...]
+
+
+Body = TownBody | HubBody | TopicBody | IndexBody | NotFoundBody
+
+
+@dataclass(frozen=True)
+class Page:
+    kind: str  # town, county, state, topic, index, 404
+    path: str  # file path inside the output folder, e.g. "ketamine-infusion/va/vienna/index.html"
+    href: str  # root-relative URL
+    url: str  # absolute canonical URL
+    title: str
+    description: str
+    h1: str
+    template: str
+    breadcrumbs: tuple[Link, ...]
+    body: Body
+    jsonld: str
+    indexable: bool = True
+    town: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """Everything build-wide a template may use; the same for every page of one build."""
+
+    settings: Settings
+    copy: Copy
+    home: Link
+    topics: tuple[Link, ...]
+    topic_summaries: tuple[tuple[Link, str], ...]
+    states: tuple[Link, ...]
+    stylesheet: str
+    warnings: tuple[str, ...] = field(default=())

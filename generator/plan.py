@@ -1,0 +1,452 @@
+"""Planning: places + copy + settings -> every page of the site as data (URLs, links, JSON-LD).
+
+Two pages on one path, two towns whose slugs collide, or a path that would leave the output
+folder are errors here, before anything is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from slugify import slugify
+
+from . import jsonld
+from .content import Copy, Topic
+from .pages import (
+    HubBody,
+    HubGroup,
+    IndexBody,
+    Link,
+    NotFoundBody,
+    Page,
+    SiteContext,
+    TopicBody,
+    TownBody,
+    ZipLine,
+)
+from .places import County, Places, State, Town, bearing, nearest_towns
+from .problems import InputError, Problem
+from .settings import Settings
+
+TITLE_MAX = 60
+DESCRIPTION_RANGE = (70, 160)
+STYLESHEET = "assets/style.css"
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    pages: tuple[Page, ...]
+    site: SiteContext
+
+
+class Urls:
+    """Turns the URL patterns of the settings into paths, root-relative hrefs and absolute URLs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def town(self, town: Town) -> str:
+        return self._fill(self.settings.urls.town, state=town.state, town=town.name)
+
+    def county(self, county: County) -> str:
+        return self._fill(self.settings.urls.county, state=county.state, county=county.name)
+
+    def state(self, state: State) -> str:
+        return self._fill(self.settings.urls.state, state=state.code)
+
+    def topic(self, topic: Topic) -> str:
+        return self._fill(self.settings.urls.topic, topic=topic.slug)
+
+    def _fill(self, pattern: str, **names: str) -> str:
+        return pattern.format(**{k: slugify(v) for k, v in names.items()}).lstrip("/")
+
+    def href(self, relative: str) -> str:
+        return self.settings.base_path + relative
+
+    def absolute(self, relative: str) -> str:
+        return self.settings.site_root + relative
+
+    @staticmethod
+    def file_path(relative: str) -> str:
+        return relative + "index.html" if relative == "" or relative.endswith("/") else relative
+
+
+def plan_site(places: Places, copy: Copy, settings: Settings) -> SitePlan:
+    """Every page of the site, sorted by output path."""
+    urls = Urls(settings)
+    _check_slugs(places, urls)
+    site = _site_context(places, copy, settings, urls)
+    neighbours = nearest_towns(places.towns, settings.quality.nearest_towns)
+    hubs = _hub_links(places, urls)
+    pages = [_index_page(places, copy, settings, urls, site), _not_found_page(settings, urls, site)]
+    pages += [_topic_page(t, copy, settings, urls, site) for t in copy.topics]
+    for state in places.states:
+        pages.append(_state_page(state, places, settings, urls, hubs))
+        pages += [
+            _county_page(c, state, places, settings, urls, hubs)
+            for c in state.counties
+            if (c.state, c.name) in hubs
+        ]
+    pages += [_town_page(t, places, neighbours[t.key], settings, urls, hubs) for t in places.towns]
+    _check_paths(pages)
+    return SitePlan(pages=tuple(sorted(pages, key=lambda p: p.path)), site=site)
+
+
+def _site_context(places: Places, copy: Copy, settings: Settings, urls: Urls) -> SiteContext:
+    topics = tuple(Link(t.nav, urls.href(urls.topic(t))) for t in copy.topics)
+    return SiteContext(
+        settings=settings,
+        copy=copy,
+        home=Link("Home", urls.href("")),
+        topics=topics,
+        topic_summaries=tuple(zip(topics, (t.summary for t in copy.topics), strict=True)),
+        states=tuple(Link(s.name, urls.href(urls.state(s))) for s in places.states),
+        stylesheet=urls.href(STYLESHEET),
+    )
+
+
+def _hub_links(places: Places, urls: Urls) -> dict[tuple[str, str], Link]:
+    """Links to the state hubs, keyed (code, ''), and to county hubs that add something: a county
+    hub that would list exactly its state's towns (Washington, DC) is left out."""
+    hubs: dict[tuple[str, str], Link] = {}
+    for state in places.states:
+        hubs[(state.code, "")] = Link(state.name, urls.href(urls.state(state)))
+        for county in state.counties:
+            if len(county.towns) < len(state.towns):
+                hubs[(state.code, county.name)] = Link(
+                    f"{county.name}, {state.code}", urls.href(urls.county(county))
+                )
+    return hubs
+
+
+def _breadcrumbs(settings: Settings, urls: Urls, trail: list[Link], here: Link) -> tuple[Link, ...]:
+    return (Link("Home", urls.href("")), *trail, here)
+
+
+def _crumb_ld(settings: Settings, crumbs: tuple[Link, ...]) -> list[tuple[str, str]]:
+    root = settings.base_path
+    return [(c.text, settings.site_root + c.href[len(root) :]) for c in crumbs]
+
+
+def _page(
+    kind: str,
+    relative: str,
+    settings: Settings,
+    urls: Urls,
+    *,
+    title: str,
+    description: str,
+    h1: str,
+    crumb: str,
+    trail: list[Link],
+    body,
+    extra_ld=(),
+    about=None,
+    references=(),
+    **fields,
+) -> Page:
+    url = urls.absolute(relative)
+    crumbs = _breadcrumbs(settings, urls, trail, Link(crumb, urls.href(relative)))
+    nodes = [
+        jsonld.clinic_node(settings),
+        jsonld.website_node(settings),
+        jsonld.webpage_node(settings, url, title, description, about=about, references=references),
+        jsonld.breadcrumb_node(url, _crumb_ld(settings, crumbs)),
+        *extra_ld,
+    ]
+    return Page(
+        kind=kind,
+        path=urls.file_path(relative),
+        href=urls.href(relative),
+        url=url,
+        title=title,
+        description=description,
+        h1=h1,
+        template=f"{kind}.html",
+        breadcrumbs=crumbs,
+        body=body,
+        jsonld=jsonld.graph(*nodes),
+        **fields,
+    )
+
+
+def _index_page(
+    places: Places, copy: Copy, settings: Settings, urls: Urls, site: SiteContext
+) -> Page:
+    return _page(
+        "index",
+        "",
+        settings,
+        urls,
+        title=fit_title(copy.home_title, settings),
+        description=fit_description(copy.home_description),
+        h1=copy.home_title,
+        crumb="Home",
+        trail=[],
+        body=IndexBody(copy.home_html, site.states, len(places.towns)),
+    )
+
+
+def _not_found_page(settings: Settings, urls: Urls, site: SiteContext) -> Page:
+    title = fit_title("Page Not Found", settings)
+    return Page(
+        kind="404",
+        path="404.html",
+        href=urls.href("404.html"),
+        url=urls.absolute("404.html"),
+        title=title,
+        description=fit_description(
+            f"This page could not be found. Find "
+            f"{settings.clinic.name}'s pages on ketamine "
+            f"infusion therapy and the areas it serves."
+        ),
+        h1="Page not found",
+        template="404.html",
+        breadcrumbs=(Link("Home", urls.href("")),),
+        body=NotFoundBody(site.states),
+        jsonld=jsonld.graph(jsonld.clinic_node(settings), jsonld.website_node(settings)),
+        indexable=False,
+    )
+
+
+def _topic_page(
+    topic: Topic, copy: Copy, settings: Settings, urls: Urls, site: SiteContext
+) -> Page:
+    cited = tuple(r for r in copy.references if f"#ref-{r.id}" in topic.html)
+    extra = (
+        [jsonld.faq_node(urls.absolute(urls.topic(topic)), topic.questions)]
+        if topic.questions
+        else []
+    )
+    return _page(
+        "topic",
+        urls.topic(topic),
+        settings,
+        urls,
+        title=fit_title(topic.title, settings),
+        description=topic.description,
+        h1=topic.title,
+        crumb=topic.nav,
+        trail=[],
+        body=TopicBody(topic.html, bool(topic.questions)),
+        extra_ld=extra,
+        references=cited,
+    )
+
+
+def _state_page(
+    state: State, places: Places, settings: Settings, urls: Urls, hubs: dict[tuple[str, str], Link]
+) -> Page:
+    groups = tuple(
+        HubGroup(
+            county.name,
+            hubs.get((state.code, county.name)),
+            _town_links(county.towns, places, urls),
+        )
+        for county in state.counties
+    )
+    name = state.name
+    clinic = settings.clinic
+    zip_count = len({z.zip for t in state.towns for z in t.zips})
+    description = fit_description(
+        f"Ketamine infusion therapy for {name}: {len(state.towns)} communities in "
+        f"{len(state.counties)} {_plural(len(state.counties), 'county', 'counties')} served by "
+        f"{clinic.name} in {clinic.city}, {clinic.state}. No referral needed."
+    )
+    counties = tuple(
+        hubs[(state.code, c.name)] for c in state.counties if (state.code, c.name) in hubs
+    )
+    return _page(
+        "state",
+        urls.state(state),
+        settings,
+        urls,
+        title=fit_title(f"Ketamine Infusions for {name}", settings),
+        description=description,
+        h1=f"Ketamine infusion therapy for {name}",
+        crumb=name,
+        trail=[],
+        body=HubBody(name, name, groups, len(state.towns), zip_count, counties),
+        state=state.code,
+    )
+
+
+def _county_page(
+    county: County,
+    state: State,
+    places: Places,
+    settings: Settings,
+    urls: Urls,
+    hubs: dict[tuple[str, str], Link],
+) -> Page:
+    label = f"{county.name}, {state.code}"
+    clinic = settings.clinic
+    zips = {z.zip for t in county.towns for z in t.zips if z.county == county.name}
+    description = fit_description(
+        f"Ketamine infusion therapy for {label}: {len(county.towns)} "
+        f"{_plural(len(county.towns), 'community', 'communities')} and {len(zips)} ZIP "
+        f"{_plural(len(zips), 'code', 'codes')} served by {clinic.name} in {clinic.city}, "
+        f"{clinic.state}."
+    )
+    group = HubGroup(county.name, None, _town_links(county.towns, places, urls))
+    return _page(
+        "county",
+        urls.county(county),
+        settings,
+        urls,
+        title=fit_title(f"Ketamine Infusions for {label}", settings),
+        description=description,
+        h1=f"Ketamine infusion therapy for {label}",
+        crumb=county.name,
+        trail=[hubs[(state.code, "")]],
+        body=HubBody(county.name, state.name, (group,), len(county.towns), len(zips)),
+        state=state.code,
+    )
+
+
+def _town_links(towns: tuple[Town, ...], places: Places, urls: Urls) -> tuple[Link, ...]:
+    return tuple(
+        Link(
+            t.name, urls.href(urls.town(t)), f"{bearing(t.point, places.clinic).text} of the clinic"
+        )
+        for t in towns
+    )
+
+
+def _town_page(
+    town: Town,
+    places: Places,
+    neighbours: tuple[Town, ...],
+    settings: Settings,
+    urls: Urls,
+    hubs: dict[tuple[str, str], Link],
+) -> Page:
+    state = next(s for s in places.states if s.code == town.state)
+    to_clinic = bearing(town.point, places.clinic)
+    clinic = settings.clinic
+    county_hub = hubs.get((town.state, town.county))
+    display = f"{town.name}, {town.state}"
+    body = TownBody(
+        name=town.name,
+        display_name=display,
+        state_name=state.name,
+        place_type=town.place_type,
+        postal_cities=town.postal_cities,
+        counties=tuple(
+            hubs.get((town.state, c)) or Link(c, hubs[(town.state, "")].href) for c in town.counties
+        ),
+        zips=tuple(ZipLine(z.zip, z.city, z.county, z.po_box_only) for z in town.zips),
+        to_clinic=to_clinic.text,
+        clinic_is_here=(
+            town.name.casefold() == clinic.city.casefold() and town.state == clinic.state
+        ),
+        nearest=tuple(
+            Link(f"{n.name}, {n.state}", urls.href(urls.town(n)), bearing(town.point, n.point).text)
+            for n in neighbours
+        ),
+        county_town_count=len(next(c for c in state.counties if c.name == town.county).towns) - 1,
+        county_hub=county_hub,
+        state_hub=hubs[(town.state, "")],
+    )
+    description = fit_description(
+        f"Ketamine infusion therapy for {display} at {clinic.name} in {clinic.city}, "
+        f"{clinic.state}, {to_clinic.text} of {town.name}. No referral needed. "
+        f"Call {clinic.phone}."
+    )
+    about = jsonld.place_node(town.name, town.state, [z.zip for z in town.zips])
+    trail = [hubs[(town.state, "")], *([county_hub] if county_hub else [])]
+    return _page(
+        "town",
+        urls.town(town),
+        settings,
+        urls,
+        title=fit_title(f"Ketamine Infusions for {display}", settings),
+        description=description,
+        h1=f"Ketamine infusion therapy for {display}",
+        crumb=town.name,
+        trail=trail,
+        body=body,
+        about=about,
+        town=town.name,
+        state=town.state,
+    )
+
+
+def fit_title(topic: str, settings: Settings) -> str:
+    """'<topic> | <clinic>' when it fits in 60 characters, else the topic, shortened if need be."""
+    branded = f"{topic} | {settings.clinic.name}"
+    if len(branded) <= TITLE_MAX:
+        return branded
+    return _shorten(topic, TITLE_MAX)
+
+
+def fit_description(text: str) -> str:
+    low, high = DESCRIPTION_RANGE
+    text = _shorten(text, high)
+    if len(text) < low:
+        raise ValueError(f"description shorter than {low} characters: {text!r}")
+    return text
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+    return (cut if len(cut) >= limit // 2 else text[: limit - 1]) + "…"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+def _check_slugs(places: Places, urls: Urls) -> None:
+    problems: list[Problem] = []
+    seen: dict[str, Town] = {}
+    for town in places.towns:
+        relative = urls.town(town)
+        if not slugify(town.name):
+            problems.append(
+                Problem(
+                    places.source,
+                    f"town '{town.name}' has no letters or digits usable in a URL",
+                    row=town.rows[0],
+                    column="town",
+                )
+            )
+        elif relative in seen:
+            other = seen[relative]
+            problems.append(
+                Problem(
+                    places.source,
+                    f"town '{town.name}' ({town.state}) and "
+                    f"'{other.name}' ({other.state}, row "
+                    f"{other.rows[0]}) would both be /{relative}",
+                    row=town.rows[0],
+                    column="town",
+                )
+            )
+        else:
+            seen[relative] = town
+    if problems:
+        raise InputError(problems)
+
+
+def _check_paths(pages: list[Page]) -> None:
+    problems = []
+    owners: dict[str, Page] = {}
+    for page in pages:
+        path = PurePosixPath(page.path)
+        if path.is_absolute() or ".." in path.parts or not page.path.isascii():
+            problems.append(Problem("plan", f"unsafe output path {page.path!r} for {page.h1}"))
+        elif page.path in owners:
+            problems.append(
+                Problem(
+                    "plan",
+                    f"'{page.h1}' and '{owners[page.path].h1}' would both "
+                    f"be written to {page.path}",
+                )
+            )
+        owners[page.path] = page
+    if problems:
+        raise InputError(problems)
