@@ -77,6 +77,7 @@ _ENTRY_CHILDREN = {
 # Anything but RFC 3986 unreserved/reserved characters, '%' and non-ASCII (IRI) characters
 # from U+00A0 on: i.e. spaces, controls (C0, DEL, C1), " < > \\ ^ ` { | }.
 _MUST_ENCODE = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%\u00a0-\U0010ffff]")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]")  # scheme and a host
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _W3C_DATETIME = re.compile(
     r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
@@ -153,8 +154,7 @@ def check_loc(loc: str, scope: str, path: str) -> list[Finding]:
     problem = _escaping_problem(loc)
     if problem is not None:
         return [_err("sitemap.escaping", path, f"<loc> {loc!r}: {problem}")]
-    parts = urlsplit(loc)
-    if not parts.scheme or not parts.netloc:
+    if not _ABSOLUTE.match(loc):
         return [_err("sitemap.loc-absolute", path, f"<loc> {loc!r} is not an absolute URL")]
     findings = []
     if not _is_under(loc, scope):
@@ -173,6 +173,12 @@ def _escaping_problem(loc: str) -> str | None:
         return "'%' not followed by two hex digits (a literal % must be written %25)"
     if loc.count("#") > 1:
         return "more than one '#' (a '#' inside the fragment must be written %23)"
+    if "[" in loc or "]" in loc:
+        return _bracket_problem(loc)
+    return None
+
+
+def _bracket_problem(loc: str) -> str | None:
     try:
         parts = urlsplit(loc)
     except ValueError as exc:
@@ -183,7 +189,7 @@ def _escaping_problem(loc: str) -> str | None:
 
 
 def _is_under(loc: str, scope: str) -> bool:
-    return _lower_origin(loc).startswith(_lower_origin(scope))
+    return loc.startswith(scope) or _lower_origin(loc).startswith(_lower_origin(scope))
 
 
 def _lower_origin(url: str) -> str:
@@ -319,8 +325,8 @@ def _check_document(
     entries = [child for child in _elements(root) if child.tag == f"{{{NS}}}{entry_name}"]
     locs = []
     for entry in entries:
-        findings += _check_entry(entry, entry_name, name, scope)
-        loc = _loc_of(entry)
+        entry_findings, loc = _check_entry(entry, entry_name, name, scope)
+        findings += entry_findings
         if loc:
             locs.append((loc, entry.sourceline))
     findings += _check_count(len(entries), entry_name, name)
@@ -333,6 +339,8 @@ def _elements(parent: etree._Element) -> Iterator[etree._Element]:
 
 
 def _check_attributes(element: etree._Element, name: str) -> list[Finding]:
+    if not element.attrib:
+        return []
     local = etree.QName(element).localname
     return [
         _err(
@@ -379,22 +387,27 @@ def _misplaced(local: str, parent: etree._Element, name: str) -> Finding:
     return _err("sitemap.structure", name, f"<{local}> is not allowed in <{where}>")
 
 
-def _check_entry(entry: etree._Element, entry_name: str, name: str, scope: str) -> list[Finding]:
+def _check_entry(
+    entry: etree._Element, entry_name: str, name: str, scope: str
+) -> tuple[list[Finding], str]:
+    """Findings for one <url>/<sitemap>, and its stripped <loc> ("" if it has none)."""
     line = entry.sourceline
+    order_findings, firsts = _check_order(entry, _ENTRY_CHILDREN[entry_name], name)
     findings = _check_attributes(entry, name) + _check_text(entry, name)
-    findings += _at(_check_order(entry, _ENTRY_CHILDREN[entry_name], name), line)
-    for local in _ENTRY_CHILDREN[entry_name]:
-        child = entry.find(f"{{{NS}}}{local}")
-        if child is not None:
-            findings += _check_value(child, local, name, scope)
-    if entry.find(f"{{{NS}}}loc") is None:
+    findings += _at(order_findings, line)
+    for local, child in firsts.items():
+        findings += _check_value(child, local, name, scope)
+    if "loc" not in firsts:
         missing = _err("sitemap.loc-missing", name, f"<{entry_name}> has no <loc>")
-        findings += _at([missing], line)
-    return findings
+        return findings + _at([missing], line), ""
+    return findings, _text(firsts["loc"]).strip()
 
 
-def _check_order(entry: etree._Element, allowed: tuple[str, ...], name: str) -> list[Finding]:
-    findings, seen, rank, after_extension = [], set(), -1, False
+def _check_order(
+    entry: etree._Element, allowed: tuple[str, ...], name: str
+) -> tuple[list[Finding], dict[str, etree._Element]]:
+    """Schema order and cardinality of an entry's children; also the first of each allowed one."""
+    findings, firsts, rank, after_extension = [], {}, -1, False
     for child in _elements(entry):
         qname = etree.QName(child)
         if qname.namespace != NS:
@@ -404,15 +417,20 @@ def _check_order(entry: etree._Element, allowed: tuple[str, ...], name: str) -> 
             findings.append(_misplaced(qname.localname, entry, name))
             continue
         position = allowed.index(qname.localname)
-        if qname.localname in seen:
+        if qname.localname in firsts:
             findings.append(_err("sitemap.structure", name, f"<{qname.localname}> repeated"))
         elif position < rank or after_extension:
             order = ", ".join(allowed)
             message = f"<{qname.localname}> out of order (expected {order}, then extensions)"
             findings.append(_err("sitemap.structure", name, message))
-        seen.add(qname.localname)
+        firsts.setdefault(qname.localname, child)
         rank = max(rank, position)
-    return findings
+    return findings, firsts
+
+
+def _text(element: etree._Element) -> str:
+    """Character data of a text-only element (comments and processing instructions skipped)."""
+    return (element.text or "") + "".join(child.tail or "" for child in element)
 
 
 def _check_value(element: etree._Element, local: str, name: str, scope: str) -> list[Finding]:
@@ -420,19 +438,14 @@ def _check_value(element: etree._Element, local: str, name: str, scope: str) -> 
     if any(True for _ in _elements(element)):
         message = f"<{local}> must hold only text, not elements"
         return findings + _at([_err("sitemap.structure", name, message)], element.sourceline)
-    text = element.xpath("string()")
-    checks = {
-        "loc": lambda: check_loc(text.strip(), scope, name),
-        "lastmod": lambda: check_lastmod(text.strip(), name),
-        "changefreq": lambda: _check_changefreq(text, name),
-        "priority": lambda: _check_priority(text, name),
-    }
-    return findings + _at(checks[local](), element.sourceline)
-
-
-def _loc_of(entry: etree._Element) -> str:
-    loc = entry.find(f"{{{NS}}}loc")
-    return "" if loc is None else loc.xpath("string()").strip()
+    text = _text(element)
+    if local == "loc":
+        return findings + _at(check_loc(text.strip(), scope, name), element.sourceline)
+    if local == "lastmod":
+        return findings + _at(check_lastmod(text.strip(), name), element.sourceline)
+    if local == "changefreq":
+        return findings + _at(_check_changefreq(text, name), element.sourceline)
+    return findings + _at(_check_priority(text, name), element.sourceline)
 
 
 def _check_count(count: int, entry_name: str, name: str) -> list[Finding]:
