@@ -17,15 +17,19 @@ Layout:
   a `.xml` name holding gzip bytes would be served with the wrong type.
 The result lists `sitemap.xml` first, then the parts in number order.
 
-Inputs are validated rather than repaired: a loc must be an absolute, already percent-encoded
-ASCII URL under `base_url` (a non-ASCII or space character raises ValueError), lastmod a W3C
-Datetime, locs unique. XML-special characters (& < > " ') are entity-escaped here, so a query
-such as `?a=1&b=2` is written `?a=1&amp;b=2` and reads back unchanged.
+Inputs are validated rather than repaired (ValueError): a loc must be an absolute, already
+percent-encoded ASCII URL under `base_url` (a non-ASCII or space character is refused), locs
+unique, and lastmod one of the W3C Datetime forms the official XSD also accepts: YYYY-MM-DD or
+YYYY-MM-DDThh:mm:ss[.s+]TZD (not YYYY, YYYY-MM or hh:mm without seconds; the checker accepts
+those, the writer does not emit them). XML-special characters (& < > " ') are
+entity-escaped here, so a query such as `?a=1&b=2` is written `?a=1&amp;b=2` and reads back
+unchanged.
 """
 
 from __future__ import annotations
 
 import gzip as gzip_module
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +47,9 @@ from generator.sitemap_check import (
 
 INDEX_NAME = "sitemap.xml"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_WRITABLE_LASTMOD = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))?"
+)
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 
 
@@ -121,6 +128,9 @@ def _validated(entries: Sequence[SitemapEntry], base: str) -> list[SitemapEntry]
         findings = check_loc(entry.loc, base, INDEX_NAME) + check_lastmod(entry.lastmod, "")
         if findings:
             raise ValueError(f"bad sitemap entry {entry}: {findings[0].message}")
+        if not _WRITABLE_LASTMOD.fullmatch(entry.lastmod):
+            message = "<lastmod> must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[.s]TZD"
+            raise ValueError(f"bad sitemap entry {entry}: {message}")
         if previous is not None and previous.loc == entry.loc:
             raise ValueError(f"duplicate sitemap loc: {entry.loc}")
     return ordered
