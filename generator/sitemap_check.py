@@ -86,7 +86,7 @@ _W3C_DATETIME = re.compile(
 )
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ENCODING_DECL = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']+)[\"']")
-_NON_UTF8_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_NON_UTF8_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")  # UTF-16 LE/BE, UTF-32
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ def _uncompressed(data: bytes, name: str) -> tuple[bytes | None, list[Finding]]:
 
 def _check_encoding(raw: bytes, name: str) -> list[Finding]:
     declared = _ENCODING_DECL.match(raw)
-    if raw.startswith(_NON_UTF8_BOMS) or raw.startswith(b"\xff\xfe\x00\x00"):
+    if raw.startswith(_NON_UTF8_BOMS):
         return [_err("sitemap.encoding", name, "not UTF-8 (byte-order mark of UTF-16/32)")]
     if declared and declared.group(1).decode("ascii", "replace").lower() not in ("utf-8", "utf8"):
         encoding = declared.group(1).decode("ascii", "replace")

@@ -228,6 +228,14 @@ def test_external_entities_are_not_resolved() -> None:
     assert "root:" not in findings[0].message
 
 
+def test_entity_expansion_bomb_is_refused() -> None:
+    levels = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">' for i in range(1, 10))
+    doctype = f'<!DOCTYPE urlset [<!ENTITY e0 "lol">{levels}]>'
+    data = doctype.encode() + _urlset(f"{BASE}/&e9;").split(b"?>", 1)[1]
+    findings = check_sitemap_bytes(data, "sitemap.xml", BASE)
+    assert [f.rule for f in findings] == ["sitemap.well-formed"]
+
+
 @pytest.mark.parametrize(
     ("text", "iso"),
     [
