@@ -1,22 +1,31 @@
 """Reading the location table: bytes -> text -> rows of strings. No decisions about content.
 
-Every column is read as text (a ZIP such as 02134 stays 02134). The file may be UTF-8 with or
-without a byte-order mark, with CRLF or LF line ends; a Windows-1252 export is decoded as such
-with a warning; anything else is refused with a message saying how to re-save it.
+Every cell is read as text (a ZIP such as 02134 stays 02134). The file may be UTF-8 with or
+without a byte-order mark, with CRLF, LF or CR line ends. A Windows-1252 export (the usual
+"CSV (Comma delimited)" from Excel) is decoded as such with a warning naming the accented
+cells; UTF-16 and anything else is refused with a message saying how to re-save the file.
+Rows whose cells do not line up with the header, and quotes that never close, are errors.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from .problems import InputError, Problem, Severity
 
 RESAVE_HINT = "re-save it as 'CSV UTF-8 (Comma delimited)' from your spreadsheet program"
+UTF16_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# What a Windows-1252 export of US place names may hold beyond ASCII: Latin letters with
+# accents, curly quotes, dashes and no-break spaces. Anything else means a wrong guess.
+CP1252_PLAUSIBLE = re.compile(
+    r"[\u00a0\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d]"
+)
+SHOWN_CELLS = 3
 
 
 @dataclass(frozen=True)
@@ -38,72 +47,168 @@ class RawTable:
 def read_table(path: Path) -> RawTable:
     """Read a CSV file into rows of stripped strings; raise InputError if it cannot be read."""
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError([Problem(name, "file not found")]) from None
-    except OSError as error:
-        raise InputError([Problem(name, f"cannot be read: {error.strerror}")]) from None
-    text, problems = decode(data, name)
+    text, problems = decode(_read_bytes(path, name), name)
     if not text.strip():
         raise InputError(
             [
                 Problem(
                     name,
-                    "the file is empty; it needs a header row "
-                    "(zip,town,county,state) and at least one town",
+                    "the file is empty; it needs the header row zip,town,county,state "
+                    "and one row per ZIP code",
                 )
             ]
         )
+    records = _records(text, name)
+    header = records[0][1]
+    _check_delimiter(header, name)
+    columns, problems_in_header = _columns(header, name)
+    problems += problems_in_header
+    rows = []
+    for number, cells in records[1:]:
+        row = _row(number, cells, header, columns, name, problems)
+        if row is not None:
+            rows.append(row)
+    named = tuple(c for c in columns if c)
+    return RawTable(file=name, columns=named, rows=tuple(rows), problems=tuple(problems))
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, csv.Error) as error:
-        raise InputError([Problem(name, f"not a readable CSV file: {error}")]) from None
-    columns = tuple(str(c).strip().lower() for c in frame.columns)
-    rows = tuple(
-        RawRow(
-            number=index + 2,
-            values={col: str(value).strip() for col, value in zip(columns, record, strict=True)},
-        )
-        for index, record in enumerate(frame.itertuples(index=False, name=None))
-    )
-    return RawTable(file=name, columns=columns, rows=rows, problems=tuple(problems))
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem(name, "file not found")]) from None
+    except IsADirectoryError:
+        raise InputError([Problem(name, "is a folder, not a CSV file")]) from None
+    except OSError as error:
+        raise InputError([Problem(name, f"cannot be read: {error.strerror}")]) from None
 
 
 def decode(data: bytes, name: str) -> tuple[str, list[Problem]]:
     """Decode UTF-8 (BOM optional) or, failing that, Windows-1252 with a warning."""
+    if data.startswith(UTF16_BOMS):
+        raise InputError([Problem(name, f"is saved as UTF-16 ('Unicode Text'); {RESAVE_HINT}")])
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
-        utf8_error = error
+        bad_at = error.start
+    row = data[:bad_at].count(b"\n") + 1
     if b"\x00" in data:
-        raise InputError([Problem(name, f"looks like UTF-16 or a binary file; {RESAVE_HINT}")])
+        raise InputError(
+            [Problem(name, f"looks like UTF-16 or a binary file, not text; {RESAVE_HINT}")]
+        )
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
-        line = data[: utf8_error.start].count(b"\n") + 1
+        text = ""
+    odd = [ch for ch in text if ord(ch) > 127 and not CP1252_PLAUSIBLE.match(ch)]
+    if not text or odd:
         raise InputError(
             [
                 Problem(
                     name,
-                    f"is not UTF-8 (byte 0x{data[utf8_error.start]:02x}); {RESAVE_HINT}",
-                    row=line,
+                    f"is not UTF-8 (byte 0x{data[bad_at]:02x} in line {row}) and not a "
+                    f"Windows-1252 export either; {RESAVE_HINT}",
                 )
             ]
-        ) from None
-    line = data[: utf8_error.start].count(b"\n") + 1
-    return text, [
-        Problem(
-            name,
-            "is not UTF-8; read it as Windows-1252 (a common spreadsheet "
-            f"export); check accented names, or {RESAVE_HINT}",
-            row=line,
-            severity=Severity.WARNING,
         )
-    ]
+    return text, [_cp1252_warning(text, name)]
+
+
+def _cp1252_warning(text: str, name: str) -> Problem:
+    cells = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells += [f"'{c.strip()}' (line {number})" for c in line.split(",") if not c.isascii()]
+    shown = ", ".join(cells[:SHOWN_CELLS]) + (", ..." if len(cells) > SHOWN_CELLS else "")
+    return Problem(
+        name,
+        f"is not UTF-8; read it as Windows-1252 (Excel's 'CSV (Comma delimited)'): {shown}; "
+        f"check these names, and to avoid this warning {RESAVE_HINT}",
+        severity=Severity.WARNING,
+    )
+
+
+def _records(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """(row number, cells) for every record; a quote that never closes is an error."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
+    while True:
+        start_line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return records
+        except csv.Error:
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        f'a double quote (") in line {start_line} is not closed, or is '
+                        "followed by more text in the same cell; a cell that starts with a "
+                        'quote must end with one, and a quote inside a cell is written ""',
+                        row=len(records) + 1,
+                    )
+                ]
+            ) from None
+        records.append((len(records) + 1, cells))
+
+
+def _check_delimiter(header: list[str], name: str) -> None:
+    if len(header) == 1:
+        for separator, label in ((";", "semicolons"), ("\t", "tabs")):
+            if separator in header[0]:
+                raise InputError(
+                    [
+                        Problem(
+                            name,
+                            f"the columns are separated by {label}, not commas; {RESAVE_HINT}",
+                            row=1,
+                        )
+                    ]
+                )
+
+
+def _columns(header: list[str], name: str) -> tuple[tuple[str, ...], list[Problem]]:
+    columns = tuple(" ".join(c.replace("\ufeff", "").split()).lower() for c in header)
+    problems = []
+    seen: set[str] = set()
+    for column in columns:
+        if column and column in seen:
+            problems.append(Problem(name, "appears twice in the header row", row=1, column=column))
+        seen.add(column)
+    return columns, problems
+
+
+def _row(
+    number: int,
+    cells: list[str],
+    header: list[str],
+    columns: tuple[str, ...],
+    name: str,
+    problems: list[Problem],
+) -> RawRow | None:
+    """The row's cells by column name, or None (with an error) when they do not line up."""
+    cells = [c.strip() for c in cells]
+    extra = cells[len(columns) :]
+    if any(extra):
+        problems.append(
+            Problem(
+                name,
+                f"has {len(cells)} cells but the header has {len(columns)} columns; a cell "
+                "holding a comma must be in double quotes",
+                row=number,
+            )
+        )
+        return None
+    if any(cells) and len(cells) < len(columns):
+        missing = ", ".join(c for c in columns[len(cells) :] if c)
+        problems.append(
+            Problem(
+                name,
+                f"has {len(cells)} cells but the header has {len(columns)} columns "
+                f"(no cell for: {missing})",
+                row=number,
+            )
+        )
+        return None
+    values = {column: cell for column, cell in zip(columns, cells, strict=False) if column}
+    return RawRow(number=number, values={c: values.get(c, "") for c in columns if c})
