@@ -1,9 +1,12 @@
 """Publishing: a complete new tree is staged beside the output folder, then swapped in at once.
 
 The previous output stays untouched until the swap: a build that fails or is killed at any
-point leaves it exactly as it was. Unchanged files are hard-linked from the previous tree, so
-they keep their inode and mtime. Files the generator did not create are carried over, never
-deleted. A lock file makes a second concurrent build on the same output fail fast.
+point leaves it exactly as it was, and a reader sees either the old tree or the new one, never a
+mix (the swap is one renameat2(RENAME_EXCHANGE) call). Unchanged files are hard-linked from the
+previous tree, so they keep their inode and mtime. Files the generator did not create are
+carried over, never deleted or overwritten. A lock file makes a second concurrent build on the
+same output fail fast. The build record beside the output says which files the generator made;
+it is written before the swap too, listing both trees, so a kill at any point still knows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +28,11 @@ from pathlib import Path
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 RECORD_VERSION = 1
+SHOWN_CONFLICTS = 5
 
 
 class PublishError(Exception):
-    """The output folder cannot be used (locked, unsafe, not a folder)."""
+    """The output folder cannot be used (locked, unsafe, not a folder) or written."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class BuildRecord:
 
     def lastmod(self, path: str, digest: str) -> str | None:
         entry = self.files.get(path)
-        return entry["lastmod"] if entry and entry.get("sha256") == digest else None
+        return entry.get("lastmod") if entry and entry.get("sha256") == digest else None
 
 
 @dataclass(frozen=True)
@@ -81,18 +86,38 @@ class OutputLocation:
     def staging_path(self, tag: str) -> Path:
         return self.folder.parent / f".{self.folder.name}.{tag}-{os.getpid()}"
 
+    def leftover_pattern(self) -> re.Pattern[str]:
+        """Names of what a killed build may leave beside the output: trees and temporary files."""
+        name = re.escape(self.folder.name)
+        return re.compile(
+            rf"\.{name}\.(staging|old)-\d+|\.(\.{name}\.record\.json|{name}-report\.json)\.tmp-\d+"
+        )
+
 
 def check_output_folder(folder: Path, protected: list[Path]) -> None:
-    """Refuse an output folder that is, or contains, an input or the project itself."""
+    """Refuse an output folder that is, holds or lies inside an input, or is the project.
+
+    `protected` lists the project folder first, then the inputs (files and folders). The output
+    may lie inside the project, but not inside an input folder such as content/ or templates/.
+    """
+    if folder.is_symlink():
+        raise PublishError(
+            f"{folder} is a symbolic link; pass the folder it points to as the output folder"
+        )
     target = folder.resolve()
-    if target == Path(target.anchor) or target == Path.home().resolve():
+    if (
+        target == Path(target.anchor)
+        or Path.home().resolve().is_relative_to(target)
+        or ".git" in target.parts
+    ):
         raise PublishError(f"refusing to use {folder} as the output folder")
-    for path in protected:
+    for index, path in enumerate(protected):
         source = path.resolve()
-        if target == source or source.is_relative_to(target):
+        inside = index > 0 and source.is_dir() and target.is_relative_to(source)
+        if source.is_relative_to(target) or inside:
             raise PublishError(
-                f"refusing to use {folder} as the output folder: it would hold "
-                f"or replace the input {path}"
+                f"refusing to use {folder} as the output folder: it would hold, replace or lie "
+                f"inside the input {path}; choose a folder such as output/"
             )
     if folder.exists() and not folder.is_dir():
         raise PublishError(f"{folder} exists and is not a folder")
@@ -101,8 +126,12 @@ def check_output_folder(folder: Path, protected: list[Path]) -> None:
 @contextmanager
 def output_lock(location: OutputLocation) -> Iterator[None]:
     """Hold an exclusive lock on the output for the whole build; fail fast if another has it."""
-    location.folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(location.lock_path, "a+") as handle:
+    try:
+        location.folder.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(location.lock_path, "a+")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise PublishError(f"cannot lock {location.folder}: {_reason(error)}") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -119,29 +148,30 @@ def output_lock(location: OutputLocation) -> Iterator[None]:
 
 def _recover(location: OutputLocation) -> None:
     """Clear what a killed build left behind; restore the output if a swap was interrupted."""
-    prefix = f".{location.folder.name}."
-    leftovers = sorted(
-        p
-        for p in location.folder.parent.iterdir()
-        if p.name.startswith(prefix) and p.is_dir() and (".staging-" in p.name or ".old-" in p.name)
-    )
-    if not location.folder.exists():
-        olds = [p for p in leftovers if ".old-" in p.name]
-        if olds:
-            olds[-1].rename(location.folder)
-            leftovers.remove(olds[-1])
+    pattern = location.leftover_pattern()
+    leftovers = sorted(p for p in location.folder.parent.iterdir() if pattern.fullmatch(p.name))
+    olds = [p for p in leftovers if p.is_dir() and ".old-" in p.name]
+    if not location.folder.exists() and olds:
+        olds[-1].rename(location.folder)
+        leftovers.remove(olds[-1])
     for path in leftovers:
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def read_record(location: OutputLocation) -> BuildRecord:
     try:
         raw = json.loads(location.record_path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+    except (OSError, ValueError):
         return BuildRecord()
-    if raw.get("version") != RECORD_VERSION:
+    if not isinstance(raw, dict) or raw.get("version") != RECORD_VERSION:
         return BuildRecord()
-    return BuildRecord(fingerprint=raw.get("fingerprint", ""), files=raw.get("files", {}))
+    files = raw.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(e, dict) for e in files.values()):
+        return BuildRecord()
+    return BuildRecord(fingerprint=str(raw.get("fingerprint", "")), files=files)
 
 
 def write_record(location: OutputLocation, record: BuildRecord) -> None:
@@ -150,16 +180,26 @@ def write_record(location: OutputLocation, record: BuildRecord) -> None:
         indent=1,
         sort_keys=True,
     ).encode("utf-8")
-    write_atomically(location.record_path, data)
+    try:
+        write_atomically(location.record_path, data)
+    except OSError as error:
+        raise PublishError(
+            f"{location.folder} was published, but the build record "
+            f"{location.record_path} could not be written: {_reason(error)}"
+        ) from None
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def output_matches_record(location: OutputLocation, record: BuildRecord) -> bool:
@@ -168,7 +208,7 @@ def output_matches_record(location: OutputLocation, record: BuildRecord) -> bool
         try:
             if (location.folder / path).stat().st_size != int(entry.get("size", -1)):
                 return False
-        except OSError:
+        except (OSError, ValueError):
             return False
     return bool(record.files)
 
@@ -178,20 +218,42 @@ def publish(
 ) -> PublishResult:
     """Stage every file (hard-linking unchanged ones), carry over foreign files, swap."""
     staging = location.staging_path("staging")
-    staging.mkdir()
     try:
+        staging.mkdir()
         written, unchanged = _stage(staging, location.folder, files, previous)
-        ours = {f.path for f in files}
+        ours = {f.path: f.data for f in files}
         kept = _carry_over_foreign(location.folder, staging, previous, ours)
         removed = tuple(
             sorted(p for p in previous.files if p not in ours and (location.folder / p).exists())
         )
-        _fsync_tree(staging)
+        _match_mode(staging, location.folder)
+        _flush(staging)
+        write_record(location, _pending_record(previous, files))
         _swap_in(staging, location)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PublishError(
+            f"cannot write the new site beside {location.folder}: {_reason(error)}; "
+            f"{location.folder} was not changed"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return PublishResult(written, unchanged, removed, kept)
+
+
+def _reason(error: OSError) -> str:
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{error.strerror or error}{where}"
+
+
+def _pending_record(previous: BuildRecord, files: list[OutputFile]) -> BuildRecord:
+    """The record while a swap may be under way: the files of both trees are the generator's,
+    lastmods are the previous ones, and no fingerprint, so the next build never skips."""
+    entries = dict(previous.files)
+    for item in files:
+        entries.setdefault(item.path, {"sha256": "", "size": "-1", "lastmod": ""})
+    return BuildRecord(fingerprint="", files=entries)
 
 
 def _stage(
@@ -204,7 +266,7 @@ def _stage(
         if _link_unchanged(current / item.path, target, item, previous):
             unchanged += 1
             continue
-        with open(target, "wb") as handle:
+        with open(target, "xb") as handle:
             handle.write(item.data)
         written += 1
     return written, unchanged
@@ -215,7 +277,11 @@ def _link_unchanged(old: Path, target: Path, item: OutputFile, previous: BuildRe
     if not entry or entry.get("sha256") != item.digest:
         return False
     try:
-        if old.stat().st_size != len(item.data) or old.read_bytes() != item.data:
+        if (
+            old.is_symlink()
+            or old.stat().st_size != len(item.data)
+            or old.read_bytes() != item.data
+        ):
             return False
         os.link(old, target)
     except OSError:
@@ -224,34 +290,84 @@ def _link_unchanged(old: Path, target: Path, item: OutputFile, previous: BuildRe
 
 
 def _carry_over_foreign(
-    current: Path, staging: Path, previous: BuildRecord, ours: set[str]
+    current: Path, staging: Path, previous: BuildRecord, ours: dict[str, bytes]
 ) -> tuple[str, ...]:
-    """Files in the output that the generator never wrote (e.g. a host's verification file)."""
+    """Files in the output that the generator never wrote (e.g. a host's verification file),
+    and folders holding none of its files, are linked into the new tree. A foreign file where
+    the new build writes something else is an error: it is never overwritten."""
     if not current.is_dir():
         return ()
-    kept = []
-    for path in sorted(current.rglob("*")):
-        relative = path.relative_to(current).as_posix()
-        if path.is_dir() or relative in previous.files or relative in ours:
-            continue
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target, follow_symlinks=False)
-        except OSError:
-            shutil.copy2(path, target, follow_symlinks=False)
-        kept.append(relative)
+    kept, conflicts = [], []
+    generated_dirs = {str(parent) for p in [*previous.files, *ours] for parent in Path(p).parents}
+    for root, dirs, names in os.walk(current):
+        here = Path(root).relative_to(current)
+        links = sorted(d for d in dirs if Path(root, d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if d not in links)
+        for name in sorted(names) + links:
+            relative = (here / name).as_posix()
+            if relative in previous.files:
+                continue
+            if relative in ours:
+                if not _same_bytes(Path(root, name), ours[relative]):
+                    conflicts.append(relative)
+                continue
+            _link_foreign(Path(root, name), staging / relative)
+            kept.append(relative)
+        for name in dirs:
+            if str(here / name) not in generated_dirs:
+                (staging / here / name).mkdir(parents=True, exist_ok=True)
+    _refuse_conflicts(current, conflicts)
     return tuple(kept)
 
 
-def _fsync_tree(root: Path) -> None:
-    """Flush the staged tree's directory entries so a crash after the swap cannot lose them."""
-    for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return not path.is_symlink() and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _link_foreign(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():
+        raise PublishError(
+            f"{source} was not made by the generator and is in the way of a folder the new "
+            "build needs; move it out of the output folder"
+        )
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _refuse_conflicts(current: Path, conflicts: list[str]) -> None:
+    if conflicts:
+        shown = ", ".join(conflicts[:SHOWN_CONFLICTS]) + (
+            ", ..." if len(conflicts) > SHOWN_CONFLICTS else ""
+        )
+        raise PublishError(
+            f"{len(conflicts)} file(s) in {current} were not made by the generator but the new "
+            f"build writes the same path(s): {shown}; move them out of {current} (or delete "
+            f"them) and build again; {current} was not changed"
+        )
+
+
+def _match_mode(staging: Path, current: Path) -> None:
+    """The new tree keeps the permissions of the folder it replaces (e.g. group-readable)."""
+    if current.is_dir():
+        os.chmod(staging, current.stat().st_mode & 0o7777)
+
+
+def _flush(root: Path) -> None:
+    """Put the staged tree on disk before it goes live: one syncfs of its file system."""
+    libc = _libc()
+    syncfs = getattr(libc, "syncfs", None) if libc else None
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if syncfs is None or syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
 
 
 def _swap_in(staging: Path, location: OutputLocation) -> None:
@@ -268,13 +384,15 @@ def _swap_in(staging: Path, location: OutputLocation) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name else None
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two directories (Linux renameat2); False where unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    libc = _libc()
+    renameat2 = getattr(libc, "renameat2", None) if libc else None
     if renameat2 is None:
         return False
     result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
