@@ -1,8 +1,22 @@
 """Output checks on built pages: structure, limits, uniqueness, canonical URLs, JSON-LD, links.
 
 The same checks run inside every build (on the rendered bytes, before publishing) and on any
-built folder through `python -m generator validate DIR`. Each finding names its rule and
-severity; the caller decides whether warnings fail (strict mode).
+built folder through `python -m generator validate DIR`. Each finding names its rule, the page
+and its severity; the caller decides whether warnings fail (strict mode). The rules:
+
+page.parse        the file is UTF-8 HTML that parses into a document (error)
+page.complete     the file ends with </html>, i.e. it was not cut short (warning)
+page.lang         <html lang> is set (error)
+page.viewport     a viewport meta element is present (error)
+page.h1           exactly one <h1>, with text (error)
+page.title        exactly one <title>, not empty, at most 60 characters (error)
+page.description  exactly one meta description, 70-160 characters (error)
+page.crisis       the 988 Suicide & Crisis Lifeline is on the page (error)
+page.canonical    one canonical link on an indexable page, equal to its sitemap URL (error)
+page.jsonld       JSON-LD parses and has the nodes and properties the page type needs (error)
+page.link         every internal link resolves to a built file or an id on the page (error)
+page.external-request  nothing is loaded from another site (error)
+page.title-unique, page.canonical-unique (error), page.description-unique (warning)
 """
 
 from __future__ import annotations
@@ -12,8 +26,10 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from .problems import Finding, Severity
@@ -21,6 +37,14 @@ from .problems import Finding, Severity
 TITLE_MAX = 60
 DESCRIPTION_RANGE = (70, 160)
 REQUIRED_LD_TYPES = {"MedicalClinic", "MedicalWebPage", "BreadcrumbList"}
+REQUIRED_LD_PROPERTIES = {
+    "MedicalClinic": ("@id", "name", "telephone", "address"),
+    "MedicalWebPage": ("@id", "url", "name", "publisher"),
+    "BreadcrumbList": ("itemListElement",),
+    "Place": ("name", "address"),
+    "FAQPage": ("mainEntity",),
+    "ListItem": ("position", "name"),
+}
 CRISIS_TEXT = "988"
 
 
@@ -31,10 +55,10 @@ class PageFacts:
     path: str
     kind: str
     lang: str
-    h1_count: int
-    title: str
-    description: str
-    canonical: str
+    h1s: tuple[str, ...]
+    titles: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    canonicals: tuple[str, ...]
     robots: str
     viewport: bool
     jsonld: tuple[str, ...]
@@ -42,53 +66,94 @@ class PageFacts:
     resources: tuple[str, ...]
     ids: frozenset[str]
     text: str
+    complete: bool = True
 
     @property
     def indexable(self) -> bool:
-        return "noindex" not in self.robots
+        return "noindex" not in self.robots.lower()
+
+    @property
+    def title(self) -> str:
+        return self.titles[0] if self.titles else ""
+
+    @property
+    def description(self) -> str:
+        return self.descriptions[0] if self.descriptions else ""
+
+    @property
+    def canonical(self) -> str:
+        return self.canonicals[0] if self.canonicals else ""
+
+    @property
+    def h1_count(self) -> int:
+        return len(self.h1s)
+
+
+class PageUnreadable(ValueError):
+    """The bytes are not an HTML document the checks can read."""
 
 
 def read_facts(path: str, data: bytes) -> PageFacts:
-    tree = lxml_html.document_fromstring(data)
-
-    def meta(name: str) -> str:
-        found = tree.xpath(f'//meta[@name="{name}"]/@content')
-        return str(found[0]) if found else ""
-
+    """Parse one page; raise PageUnreadable when it is not UTF-8 or not a document."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PageUnreadable(f"is not UTF-8 (byte {error.start})") from None
+    try:
+        tree = lxml_html.document_fromstring(data, parser=_parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:
+        raise PageUnreadable(f"does not parse as HTML: {error or 'empty document'}") from None
     body = tree.find("body")
-    canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    title = tree.findtext(".//title") or ""
     return PageFacts(
         path=path,
         kind=(body.get("data-kind", "") if body is not None else ""),
         lang=tree.get("lang", ""),
-        h1_count=len(tree.xpath("//h1")),
-        title=" ".join(title.split()),
-        description=meta("description"),
-        canonical=str(canonical[0]) if canonical else "",
-        robots=meta("robots"),
-        viewport=bool(meta("viewport")),
+        h1s=tuple(_text(h) for h in tree.iter("h1")),
+        titles=tuple(_text(t) for t in tree.xpath("//title[not(ancestor::svg)]")),
+        descriptions=_attributes(tree, '//meta[@name="description"]/@content'),
+        canonicals=_attributes(tree, '//link[@rel="canonical"]/@href'),
+        robots=" ".join(_attributes(tree, '//meta[@name="robots"]/@content')),
+        viewport=bool(_attributes(tree, '//meta[@name="viewport"]/@content')),
         jsonld=tuple(s.text or "" for s in tree.xpath('//script[@type="application/ld+json"]')),
-        links=tuple(str(h) for h in tree.xpath("//a/@href")),
-        resources=tuple(str(s) for s in tree.xpath("//link[@rel!='canonical']/@href | //@src")),
-        ids=frozenset(str(i) for i in tree.xpath("//@id")),
+        links=_attributes(tree, "//a/@href"),
+        resources=_attributes(tree, "//link[@rel!='canonical']/@href | //@src"),
+        ids=frozenset(_attributes(tree, "//@id")),
         text=" ".join(tree.text_content().split()) if body is not None else "",
+        complete=data.rstrip().lower().endswith(b"</html>"),
     )
 
 
+def _parser() -> lxml_html.HTMLParser:
+    return lxml_html.HTMLParser(encoding="utf-8")
+
+
+def _text(element: Any) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _attributes(tree: Any, xpath: str) -> tuple[str, ...]:
+    return tuple(str(value) for value in tree.xpath(xpath))
+
+
 def check_pages(
-    pages: Mapping[str, bytes], site_root: str, expected_urls: Mapping[str, str]
+    pages: Mapping[str, bytes], site_root: str, expected_urls: Mapping[str, str] | None
 ) -> list[Finding]:
-    """Check every page. `pages` maps output paths to bytes (HTML files only); `expected_urls`
-    maps each indexable page's path to its sitemap URL. Other files a link may point at are
-    passed as paths with empty bytes by the caller through `pages` keys ending in non-HTML."""
+    """Check every page. `pages` maps every output path to its bytes (only .html files are
+    read; the other paths are link targets); `expected_urls` maps each indexable page's path to
+    its sitemap URL, or is None when the sitemap could not be read (its own checks say why)."""
     files = set(pages)
-    facts = [
-        read_facts(path, data) for path, data in sorted(pages.items()) if path.endswith(".html")
-    ]
+    facts: list[PageFacts] = []
     findings: list[Finding] = []
+    for path, data in sorted(pages.items()):
+        if not path.endswith(".html"):
+            continue
+        try:
+            facts.append(read_facts(path, data))
+        except PageUnreadable as error:
+            findings.append(Finding("page.parse", path, str(error)))
     for page in facts:
-        findings += check_page(page, site_root, files, expected_urls.get(page.path))
+        sitemap_url = None if expected_urls is None else expected_urls.get(page.path)
+        findings += check_page(page, site_root, files, sitemap_url, expected_urls is not None)
     findings += _check_unique(facts, "title", "page.title-unique")
     findings += _check_unique(
         [f for f in facts if f.indexable],
@@ -103,101 +168,155 @@ def check_pages(
 
 
 def check_page(
-    page: PageFacts, site_root: str, files: set[str], sitemap_url: str | None
+    page: PageFacts,
+    site_root: str,
+    files: set[str],
+    sitemap_url: str | None,
+    sitemap_known: bool = True,
 ) -> list[Finding]:
+    """Every single-page rule; `sitemap_url` is the page's URL in the sitemap, if listed."""
     findings = []
 
     def fail(rule: str, message: str, severity: Severity = Severity.ERROR) -> None:
         findings.append(Finding(rule, page.path, message, severity))
 
+    if not page.complete:
+        fail("page.complete", "does not end with </html>; it may be cut short", Severity.WARNING)
     if not page.lang:
         fail("page.lang", "<html> has no lang attribute")
     if not page.viewport:
-        fail("page.viewport", "no <meta name=viewport>")
-    if page.h1_count != 1:
-        fail("page.h1", f"has {page.h1_count} <h1> elements; exactly one is needed")
-    if not page.title:
-        fail("page.title", "has no <title>")
-    elif len(page.title) > TITLE_MAX:
-        fail("page.title", f"title is {len(page.title)} characters; at most {TITLE_MAX}")
-    low, high = DESCRIPTION_RANGE
-    if not low <= len(page.description) <= high:
-        fail(
-            "page.description",
-            f"meta description is {len(page.description)} characters; it must be {low}-{high}",
-        )
+        fail("page.viewport", 'has no <meta name="viewport">')
+    _check_h1(page, fail)
+    _check_title(page, fail)
+    _check_description(page, fail)
     if CRISIS_TEXT not in page.text:
         fail("page.crisis", "does not show the 988 Suicide & Crisis Lifeline")
-    findings += _check_canonical(page, sitemap_url)
+    findings += _check_canonical(page, site_root, sitemap_url, sitemap_known)
     findings += _check_jsonld(page)
     findings += _check_links(page, site_root, files)
     return findings
 
 
-def _check_canonical(page: PageFacts, sitemap_url: str | None) -> list[Finding]:
+def _check_h1(page: PageFacts, fail) -> None:
+    if page.h1_count != 1:
+        fail("page.h1", f"has {page.h1_count} <h1> elements; exactly one is needed")
+    elif not page.h1s[0]:
+        fail("page.h1", "<h1> is empty")
+
+
+def _check_title(page: PageFacts, fail) -> None:
+    if not page.titles:
+        fail("page.title", "has no <title>")
+    elif len(page.titles) > 1:
+        fail("page.title", f"has {len(page.titles)} <title> elements; exactly one is needed")
+    elif not page.title:
+        fail("page.title", "<title> is empty")
+    elif len(page.title) > TITLE_MAX:
+        fail("page.title", f"title is {len(page.title)} characters; at most {TITLE_MAX}")
+
+
+def _check_description(page: PageFacts, fail) -> None:
+    low, high = DESCRIPTION_RANGE
+    size = len(page.description.strip())
+    if not page.descriptions:
+        fail("page.description", 'has no <meta name="description">')
+    elif len(page.descriptions) > 1:
+        fail(
+            "page.description",
+            f"has {len(page.descriptions)} meta descriptions; exactly one is needed",
+        )
+    elif size == 0:
+        fail("page.description", "meta description is empty")
+    elif not low <= size <= high:
+        fail("page.description", f"meta description is {size} characters; it must be {low}-{high}")
+
+
+def _check_canonical(
+    page: PageFacts, site_root: str, sitemap_url: str | None, sitemap_known: bool
+) -> list[Finding]:
+    def finding(message: str) -> list[Finding]:
+        return [Finding("page.canonical", page.path, message)]
+
+    if len(page.canonicals) > 1:
+        return finding(f"has {len(page.canonicals)} canonical links; at most one is allowed")
     if not page.indexable:
-        if sitemap_url:
-            return [Finding("page.canonical", page.path, "noindex page is listed in the sitemap")]
-        return []
+        return finding("noindex page is listed in the sitemap") if sitemap_url else []
     if not page.canonical:
-        return [Finding("page.canonical", page.path, "indexable page has no canonical link")]
+        return finding("indexable page has no canonical link")
+    if not page.canonical.startswith(site_root):
+        return finding(f"canonical {page.canonical} is not under the site's URL {site_root}")
+    target = resolve_internal(page.canonical, page.path, site_root, urlsplit(site_root).path)
+    if target is None or target[0] != page.path:
+        return finding(f"canonical {page.canonical} points to another page")
+    if not sitemap_known:
+        return []
     if sitemap_url is None:
-        return [Finding("page.canonical", page.path, "indexable page is not in the sitemap")]
+        return finding(f"indexable page is not in the sitemap (canonical {page.canonical})")
     if page.canonical != sitemap_url:
-        return [
-            Finding(
-                "page.canonical",
-                page.path,
-                f"canonical {page.canonical} differs from its sitemap URL {sitemap_url}",
-            )
-        ]
+        return finding(f"canonical {page.canonical} differs from its sitemap URL {sitemap_url}")
     return []
 
 
 def _check_jsonld(page: PageFacts) -> list[Finding]:
     if not page.jsonld:
-        return [Finding("page.jsonld", page.path, "no JSON-LD")]
+        return [Finding("page.jsonld", page.path, "has no JSON-LD")]
     findings = []
-    nodes = []
-    for block in page.jsonld:
+    nodes: list[dict] = []
+    for number, block in enumerate(page.jsonld, start=1):
         try:
             data = json.loads(block)
         except json.JSONDecodeError as error:
-            findings.append(Finding("page.jsonld", page.path, f"JSON-LD does not parse: {error}"))
+            findings.append(
+                Finding("page.jsonld", page.path, f"JSON-LD block {number} does not parse: {error}")
+            )
             continue
-        nodes += data.get("@graph", [data]) if isinstance(data, dict) else data
-    types = {n.get("@type") for n in nodes if isinstance(n, dict)}
+        nodes += _nodes(data)
+    types = {t for node in nodes for t in _types(node)}
     needed = REQUIRED_LD_TYPES if page.indexable else {"MedicalClinic"}
+    if page.kind == "town" and page.indexable:
+        needed = needed | {"Place"}
     missing = sorted(needed - types)
-    if missing:
+    if missing and len(findings) < len(page.jsonld):
         findings.append(Finding("page.jsonld", page.path, f"JSON-LD lacks {', '.join(missing)}"))
     for node in nodes:
-        if isinstance(node, dict):
-            findings += _check_node(node, page)
+        findings += _check_node(node, page)
     return findings
 
 
+def _nodes(data: Any) -> list[dict]:
+    """Every node of a JSON-LD document: top-level objects, @graph members, nested objects."""
+    found: list[dict] = []
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending += reversed(item)
+        elif isinstance(item, dict):
+            if "@type" in item:
+                found.append(item)
+            pending += reversed([v for v in item.values() if isinstance(v, dict | list)])
+    return found
+
+
+def _types(node: dict) -> list[str]:
+    value = node.get("@type")
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, str)]
+
+
 def _check_node(node: dict, page: PageFacts) -> list[Finding]:
-    required = {
-        "MedicalClinic": ("@id", "name", "telephone", "address"),
-        "MedicalWebPage": ("@id", "url", "name", "publisher"),
-        "BreadcrumbList": ("itemListElement",),
-    }.get(node.get("@type", ""), ())
     findings = [
-        Finding("page.jsonld", page.path, f"{node['@type']} lacks '{key}'")
-        for key in required
+        Finding("page.jsonld", page.path, f"{kind} lacks '{key}'")
+        for kind in _types(node)
+        for key in REQUIRED_LD_PROPERTIES.get(kind, ())
         if not node.get(key)
     ]
-    if (
-        node.get("@type") == "MedicalWebPage"
-        and page.canonical
-        and node.get("url") != page.canonical
-    ):
+    if "MedicalWebPage" in _types(node) and page.canonical and node.get("url") != page.canonical:
         findings.append(
             Finding(
                 "page.jsonld",
                 page.path,
-                f"MedicalWebPage url {node.get('url')} is not the canonical URL",
+                f"MedicalWebPage url {node.get('url')} is not the canonical URL {page.canonical}",
             )
         )
     return findings
@@ -206,7 +325,7 @@ def _check_node(node: dict, page: PageFacts) -> list[Finding]:
 def _check_links(page: PageFacts, site_root: str, files: set[str]) -> list[Finding]:
     findings = []
     root_path = urlsplit(site_root).path or "/"
-    for href in page.links:
+    for href in dict.fromkeys(page.links):
         target = resolve_internal(href, page.path, site_root, root_path)
         if target is None:
             continue
@@ -232,7 +351,10 @@ def resolve_internal(
 ) -> tuple[str | None, str] | None:
     """Map a link to (output file path, fragment), or None for an external or non-web link.
     The path is None when the link points outside the site's root folder."""
-    parts = urlsplit(href)
+    try:
+        parts = urlsplit(href.strip())
+    except ValueError:
+        return None, ""
     if parts.scheme in ("tel", "mailto", "data"):
         return None
     if parts.scheme or parts.netloc:
@@ -251,9 +373,9 @@ def resolve_internal(
         if relative.startswith(".."):
             return None, parts.fragment
         relative = relative + ("/" if path.endswith("/") else "")
-    if relative in ("", ".", "./") or relative.endswith("/"):
-        relative = relative.lstrip("./") + "index.html"
-    return relative, parts.fragment
+    if relative in ("", ".", "./"):
+        return "index.html", parts.fragment
+    return relative + ("index.html" if relative.endswith("/") else ""), parts.fragment
 
 
 def _check_unique(
