@@ -20,7 +20,7 @@ from .check import check_pages, has_errors
 from .content import Copy, load_copy
 from .geo import Point, city_centroid
 from .load import read_table
-from .pages import Page
+from .pages import Page, TownBody
 from .places import group_places
 from .plan import SitePlan, plan_site
 from .problems import Finding, InputError, Problem, Severity
@@ -36,6 +36,7 @@ from .publish import (
     read_record,
     write_record,
 )
+from .quality import audit_town_pages
 from .render import make_environment, render_page
 from .settings import Settings, load_settings
 from .sitemap import SitemapEntry, build_sitemaps, robots_txt
@@ -121,15 +122,21 @@ def build(options: BuildOptions) -> BuildResult:
         places = group_places(validated.locations, clinic_point(settings), validated.file)
         plan = plan_site(places, copy, settings)
         pages = render_pages(plan, options.resolve(options.templates))
+        gate = audit_town_pages(_town_pages(pages), settings.quality, _zip_counts(plan))
+        if gate.demoted:
+            plan = plan_site(places, copy, settings, gate.demoted)
+            pages = render_pages(plan, options.resolve(options.templates))
         files, sitemap_files = assemble(plan, pages, previous, options, settings)
-        findings = check_output(files, sitemap_files, plan, settings)
+        findings = [*gate.findings, *check_output(files, sitemap_files, plan, settings)]
         if has_errors(findings, options.strict):
             raise BuildFailed(findings)
         result = publish(location, files, previous)
         write_record(location, _record(files, sitemap_files, previous, fingerprint))
     warnings = [str(p) for p in validated.warnings] + [str(f) for f in findings]
     warnings += _settings_warnings(settings)
-    return _result(plan, result, warnings, time.perf_counter() - started)
+    return _result(
+        plan, result, warnings, time.perf_counter() - started, {"uniqueness": gate.report.to_dict()}
+    )
 
 
 def load_inputs(options: BuildOptions) -> tuple[Settings, ValidatedTable, Copy]:
@@ -171,6 +178,14 @@ def clinic_point(settings: Settings) -> Point:
             ]
         )
     return point
+
+
+def _town_pages(pages: list[tuple[Page, bytes]]) -> list[tuple[str, str, bytes]]:
+    return [(page.href, page.path, data) for page, data in pages if page.kind == "town"]
+
+
+def _zip_counts(plan: SitePlan) -> dict[str, int]:
+    return {p.href: len(p.body.zips) for p in plan.pages if isinstance(p.body, TownBody)}
 
 
 def render_pages(plan: SitePlan, templates: Path) -> list[tuple[Page, bytes]]:
@@ -284,7 +299,7 @@ def _settings_warnings(settings: Settings) -> list[str]:
 
 
 def _result(
-    plan: SitePlan, published: PublishResult, warnings: list[str], seconds: float
+    plan: SitePlan, published: PublishResult, warnings: list[str], seconds: float, extra: dict
 ) -> BuildResult:
     pages = tuple(
         PageEntry(p.path, p.url, p.kind, p.title, p.town, p.state, p.indexable) for p in plan.pages
@@ -297,6 +312,7 @@ def _result(
         removed=published.removed,
         kept_foreign=published.kept_foreign,
         seconds=seconds,
+        extra=extra,
     )
 
 

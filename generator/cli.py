@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from .audit import audit_site, format_report
 from .build import BuildFailed, BuildOptions, build
 from .problems import InputError, Severity
 from .publish import PublishError
@@ -64,6 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     validate_cmd.add_argument("--json", action="store_true", help="machine-readable output")
     validate_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
     validate_cmd.set_defaults(handler=_validate)
+
+    audit_cmd = commands.add_parser(
+        "audit", help="measure how similar a built site's town pages are"
+    )
+    audit_cmd.add_argument("site", type=Path, help="the built site's folder")
+    audit_cmd.add_argument(
+        "--threshold",
+        type=float,
+        default=0.6,
+        help="flag pairs more similar than this (default: 0.6)",
+    )
+    audit_cmd.add_argument("--json", action="store_true", help="machine-readable output")
+    audit_cmd.set_defaults(handler=_audit)
     return parser
 
 
@@ -108,6 +122,18 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         print(report.format())
     return EXIT_CHECK_FAILED if report.failed(args.strict) else EXIT_OK
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if not args.site.is_dir():
+        print(f"error: {args.site} is not a folder", file=sys.stderr)
+        return EXIT_INPUT
+    report = audit_site(args.site, threshold=args.threshold)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_report(report))
+    return EXIT_CHECK_FAILED if report.flagged else EXIT_OK
 
 
 def _print_problems(problems) -> None:

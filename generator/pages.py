@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from .content import Copy
+from .maps import MapData
 from .settings import Settings
 
 
 @dataclass(frozen=True)
 class Link:
     text: str
-    href: str  # root-relative, includes the base path
+    href: str  # root-relative, includes the base path; empty for plain text
     note: str = ""
+    anchor: str = ""  # id of the list entry, for links into a hub
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class TownBody:
     county_town_count: int
     county_hub: Link | None
     state_hub: Link
+    map: MapData
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class HubBody:
     groups: tuple[HubGroup, ...]
     town_count: int
     zip_count: int
+    map: MapData
     counties: tuple[Link, ...] = ()
 
 

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from .geo import Point, ZipRecord, centroid, compass_direction, distance_miles
-from .validate import STATE_NAMES, Location
+from .validate import STATE_NAMES, Location, name_key
 
 GRID_DEGREES = 0.5
 
@@ -38,6 +38,7 @@ class Town:
     place_type: str
     counties: tuple[str, ...]  # primary county first
     zips: tuple[ZipRecord, ...]
+    zip_counties: tuple[str, ...]  # the table's county of each ZIP, in the order of `zips`
     rows: tuple[int, ...]
     point: Point
 
@@ -52,10 +53,12 @@ class Town:
     @property
     def postal_cities(self) -> tuple[str, ...]:
         """Postal city names of the town's ZIPs other than its own name (for neighbourhoods)."""
-        names = dict.fromkeys(
-            z.city for z in self.zips if z.city.casefold() != self.name.casefold()
-        )
+        names = dict.fromkeys(z.city for z in self.zips if not self.is_named(z.city))
         return tuple(names)
+
+    def is_named(self, postal_city: str) -> bool:
+        """True when a database city name is this town's name ('Mc Lean' for McLean)."""
+        return name_key(postal_city) == name_key(self.name)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def group_places(locations: tuple[Location, ...], clinic: Point, source: str) ->
 
 def _town(rows: list[Location]) -> Town:
     zips = tuple(sorted({r.record.zip: r.record for r in rows}.values(), key=lambda z: z.zip))
+    county_of_zip = {r.zip: r.county for r in rows}
     county_counts = Counter(r.county for r in rows)
     counties = tuple(sorted(county_counts, key=lambda c: (-county_counts[c], c)))
     first = rows[0]
@@ -110,6 +114,7 @@ def _town(rows: list[Location]) -> Town:
         place_type=first.place_type,
         counties=counties,
         zips=zips,
+        zip_counties=tuple(county_of_zip[z.zip] for z in zips),
         rows=tuple(r.row for r in rows),
         point=centroid(Point(z.latitude, z.longitude) for z in zips),
     )

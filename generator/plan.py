@@ -6,6 +6,7 @@ folder are errors here, before anything is rendered.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -13,6 +14,7 @@ from slugify import slugify
 
 from . import jsonld
 from .content import Copy, Topic
+from .maps import MapData, make_map
 from .pages import (
     HubBody,
     HubGroup,
@@ -43,11 +45,17 @@ class SitePlan:
 class Urls:
     """Turns the URL patterns of the settings into paths, root-relative hrefs and absolute URLs."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, merged: Mapping[tuple[str, str], str] | None = None):
         self.settings = settings
+        self.merged = merged or {}
 
     def town(self, town: Town) -> str:
         return self._fill(self.settings.urls.town, state=town.state, town=town.name)
+
+    def town_href(self, town: Town) -> str:
+        """Where links to a town go: its page, or its entry on the hub it was merged into."""
+        hub = self.merged.get(town.key)
+        return f"{self.href(hub)}#{slugify(town.name)}" if hub else self.href(self.town(town))
 
     def county(self, county: County) -> str:
         return self._fill(self.settings.urls.county, state=county.state, county=county.name)
@@ -72,13 +80,17 @@ class Urls:
         return relative + "index.html" if relative == "" or relative.endswith("/") else relative
 
 
-def plan_site(places: Places, copy: Copy, settings: Settings) -> SitePlan:
-    """Every page of the site, sorted by output path."""
-    urls = Urls(settings)
-    _check_slugs(places, urls)
+def plan_site(
+    places: Places, copy: Copy, settings: Settings, demoted: frozenset[str] = frozenset()
+) -> SitePlan:
+    """Every page of the site, sorted by output path. `demoted` holds the hrefs of town pages
+    the uniqueness gate made give way: published noindex, or merged into their hub."""
+    _check_slugs(places, Urls(settings))
+    hubs = _hub_links(places, Urls(settings))
+    merged = _merged_towns(places, settings, hubs, demoted)
+    urls = Urls(settings, merged)
     site = _site_context(places, copy, settings, urls)
     neighbours = nearest_towns(places.towns, settings.quality.nearest_towns)
-    hubs = _hub_links(places, urls)
     pages = [_index_page(places, copy, settings, urls, site), _not_found_page(settings, urls, site)]
     pages += [_topic_page(t, copy, settings, urls, site) for t in copy.topics]
     for state in places.states:
@@ -88,9 +100,37 @@ def plan_site(places: Places, copy: Copy, settings: Settings) -> SitePlan:
             for c in state.counties
             if (c.state, c.name) in hubs
         ]
-    pages += [_town_page(t, places, neighbours[t.key], settings, urls, hubs) for t in places.towns]
+    pages += [
+        _town_page(
+            t,
+            places,
+            neighbours[t.key],
+            settings,
+            urls,
+            hubs,
+            indexable=urls.href(urls.town(t)) not in demoted,
+        )
+        for t in places.towns
+        if t.key not in merged
+    ]
     _check_paths(pages)
     return SitePlan(pages=tuple(sorted(pages, key=lambda p: p.path)), site=site)
+
+
+def _merged_towns(
+    places: Places, settings: Settings, hubs: dict[tuple[str, str], Link], demoted: frozenset[str]
+) -> dict[tuple[str, str], str]:
+    """Town key -> relative path of the hub it is merged into (its county hub, else its state)."""
+    if settings.quality.on_similar != "merge" or not demoted:
+        return {}
+    urls = Urls(settings)
+    root = settings.base_path
+    merged = {}
+    for town in places.towns:
+        if urls.href(urls.town(town)) in demoted:
+            hub = hubs.get((town.state, town.county)) or hubs[(town.state, "")]
+            merged[town.key] = hub.href[len(root) :]
+    return merged
 
 
 def _site_context(places: Places, copy: Copy, settings: Settings, urls: Urls) -> SiteContext:
@@ -267,7 +307,15 @@ def _state_page(
         h1=f"Ketamine infusion therapy for {name}",
         crumb=name,
         trail=[],
-        body=HubBody(name, name, groups, len(state.towns), zip_count, counties),
+        body=HubBody(
+            name,
+            name,
+            groups,
+            len(state.towns),
+            zip_count,
+            _hub_map(name, state.towns, places, settings),
+            counties,
+        ),
         state=state.code,
     )
 
@@ -300,18 +348,29 @@ def _county_page(
         h1=f"Ketamine infusion therapy for {label}",
         crumb=county.name,
         trail=[hubs[(state.code, "")]],
-        body=HubBody(county.name, state.name, (group,), len(county.towns), len(zips)),
+        body=HubBody(
+            county.name,
+            state.name,
+            (group,),
+            len(county.towns),
+            len(zips),
+            _hub_map(label, county.towns, places, settings),
+        ),
         state=state.code,
     )
 
 
 def _town_links(towns: tuple[Town, ...], places: Places, urls: Urls) -> tuple[Link, ...]:
-    return tuple(
-        Link(
-            t.name, urls.href(urls.town(t)), f"{bearing(t.point, places.clinic).text} of the clinic"
-        )
-        for t in towns
-    )
+    """Hub entries: a link to each town page; a merged town is plain text with its ZIPs."""
+    links = []
+    for town in towns:
+        note = f"{bearing(town.point, places.clinic).text} of the clinic"
+        if town.key in urls.merged:
+            zips = ", ".join(z.zip for z in town.zips)
+            links.append(Link(town.name, "", f"ZIP {zips}; {note}", slugify(town.name)))
+        else:
+            links.append(Link(town.name, urls.town_href(town), note))
+    return tuple(links)
 
 
 def _town_page(
@@ -321,6 +380,7 @@ def _town_page(
     settings: Settings,
     urls: Urls,
     hubs: dict[tuple[str, str], Link],
+    indexable: bool = True,
 ) -> Page:
     state = next(s for s in places.states if s.code == town.state)
     to_clinic = bearing(town.point, places.clinic)
@@ -336,18 +396,22 @@ def _town_page(
         counties=tuple(
             hubs.get((town.state, c)) or Link(c, hubs[(town.state, "")].href) for c in town.counties
         ),
-        zips=tuple(ZipLine(z.zip, z.city, z.county, z.po_box_only) for z in town.zips),
+        zips=tuple(
+            ZipLine(z.zip, town.name if town.is_named(z.city) else z.city, county, z.po_box_only)
+            for z, county in zip(town.zips, town.zip_counties, strict=True)
+        ),
         to_clinic=to_clinic.text,
         clinic_is_here=(
             town.name.casefold() == clinic.city.casefold() and town.state == clinic.state
         ),
         nearest=tuple(
-            Link(f"{n.name}, {n.state}", urls.href(urls.town(n)), bearing(town.point, n.point).text)
+            Link(f"{n.name}, {n.state}", urls.town_href(n), bearing(town.point, n.point).text)
             for n in neighbours
         ),
         county_town_count=len(next(c for c in state.counties if c.name == town.county).towns) - 1,
         county_hub=county_hub,
         state_hub=hubs[(town.state, "")],
+        map=_town_map(town, neighbours, places, settings),
     )
     description = fit_description(
         f"Ketamine infusion therapy for {display} at {clinic.name} in {clinic.city}, "
@@ -370,7 +434,45 @@ def _town_page(
         about=about,
         town=town.name,
         state=town.state,
+        indexable=indexable,
     )
+
+
+CLINIC_ON_MAP_FACTOR = 3  # the clinic is drawn when within 3x the map's own extent
+
+
+def _town_map(
+    town: Town, neighbours: tuple[Town, ...], places: Places, settings: Settings
+) -> MapData:
+    clinic = settings.clinic
+    reach = max((bearing(town.point, n.point).miles for n in neighbours), default=1.0)
+    to_clinic = bearing(town.point, places.clinic)
+    markers = [(n.point, n.name, "place") for n in neighbours]
+    description = f"{town.name} and the {len(neighbours)} nearest communities we serve"
+    if to_clinic.miles <= CLINIC_ON_MAP_FACTOR * max(reach, 1.0):
+        markers.append((places.clinic, f"{clinic.name} ({clinic.city})", "clinic"))
+        description += f", with the clinic in {clinic.city}, {to_clinic.text}."
+    else:
+        description += f"; the clinic in {clinic.city} is {to_clinic.text}, off this map."
+    markers.append((town.point, town.name, "focus"))
+    return make_map(
+        markers, f"Map of {town.name}, {town.state}, and nearby communities", description
+    )
+
+
+def _hub_map(label: str, towns: tuple[Town, ...], places: Places, settings: Settings) -> MapData:
+    clinic = settings.clinic
+    show_labels = len(towns) <= 12
+    markers = [(t.point, t.name if show_labels else "", "place") for t in towns]
+    extent = max(bearing(towns[0].point, t.point).miles for t in towns)
+    nearest = min(bearing(t.point, places.clinic).miles for t in towns)
+    description = f"The {len(towns)} communities we serve in {label}"
+    if nearest <= CLINIC_ON_MAP_FACTOR * max(extent, 1.0):
+        markers.append((places.clinic, f"{clinic.name} ({clinic.city})", "clinic"))
+        description += f", and the clinic in {clinic.city}, {clinic.state}."
+    else:
+        description += "."
+    return make_map(markers, f"Map of the communities we serve in {label}", description)
 
 
 def fit_title(topic: str, settings: Settings) -> str:

@@ -69,6 +69,14 @@ def print_summary(result: BuildResult, out: Path, stream=None) -> None:
         ),
         file=stream,
     )
+    uniqueness = result.extra.get("uniqueness")
+    if uniqueness:
+        print(
+            f"town pages' main text: max similarity {uniqueness['maximum']:.2f}, "
+            f"95th percentile {uniqueness['p95']:.2f} ({uniqueness['method']}); "
+            f"{len(uniqueness['flagged'])} pair(s) above {uniqueness['threshold']}",
+            file=stream,
+        )
     print(
         f"{len(result.warnings)} warning(s); report: {OutputLocation(out).report_path}; "
         f"{result.seconds:.2f} s",

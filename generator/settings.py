@@ -21,7 +21,7 @@ URL_FIELDS = {
     "state": ("state",),
     "topic": ("topic",),
 }
-SIMILAR_ACTIONS = ("fail", "noindex", "warn")
+SIMILAR_ACTIONS = ("fail", "noindex", "merge", "warn")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class QualitySettings:
 
     similarity_threshold: float = 0.6
     on_similar: str = "fail"
-    nearest_towns: int = 6
+    nearest_towns: int = 8
 
 
 @dataclass(frozen=True)

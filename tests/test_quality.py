@@ -1,0 +1,210 @@
+"""The uniqueness gate, local content and health-content trust signals (issue: worth indexing)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from lxml import html as lxml_html
+
+from generator.audit import PagePair, audit_site, main_text
+from generator.build import BuildFailed, BuildOptions, build
+from generator.quality import choose_demoted
+
+from .conftest import ROOT, copy_project
+
+SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+# Three DC neighbourhoods in one ZIP, at one centroid: pages that differ only by name.
+NEAR_IDENTICAL = """zip,town,county,state,type
+20008,Woodley Park,District of Columbia,DC,neighborhood
+20008,Woodley Park East,District of Columbia,DC,neighborhood
+20008,Woodley Park West,District of Columbia,DC,neighborhood
+20814,Bethesda,Montgomery County,MD,town
+20910,Silver Spring,Montgomery County,MD,town
+22180,Vienna,Fairfax County,VA,town
+22030,Fairfax,Fairfax County,VA,town
+20190,Reston,Fairfax County,VA,town
+"""
+TWINS = {
+    "/ketamine-infusion/dc/woodley-park/",
+    "/ketamine-infusion/dc/woodley-park-east/",
+    "/ketamine-infusion/dc/woodley-park-west/",
+}
+
+
+def test_default_site_town_pages_are_distinct(default_site) -> None:
+    site, result = default_site
+    report = audit_site(site)
+    assert report.method == "exact" and report.pages == 104
+    assert report.maximum <= 0.5
+    assert report.p95 <= 0.35
+    assert result.extra["uniqueness"]["maximum"] == pytest.approx(report.maximum)
+    assert sum(report.histogram) == report.pairs == 104 * 103 // 2
+
+
+def near_identical_project(tmp_path: Path, on_similar: str) -> BuildOptions:
+    project = copy_project(tmp_path / "project")
+    (project / "data" / "locations.csv").write_text(NEAR_IDENTICAL)
+    settings = (project / "site.toml").read_text()
+    settings = settings.replace("similarity_threshold = 0.6", "similarity_threshold = 0.5")
+    settings = settings.replace('on_similar = "fail"', f'on_similar = "{on_similar}"')
+    (project / "site.toml").write_text(settings)
+    return BuildOptions(project=project, out=tmp_path / "output")
+
+
+def test_gate_fails_the_build_on_near_identical_towns(tmp_path: Path) -> None:
+    options = near_identical_project(tmp_path, "fail")
+    with pytest.raises(BuildFailed) as failure:
+        build(options)
+    similar = [f for f in failure.value.findings if f.rule == "quality.similar"]
+    assert similar and all(f.severity == "error" for f in similar)
+    named = {url for f in similar for url in re.findall(r"/ketamine-infusion/\S+/", f.message)}
+    named |= {"/" + f.path.removesuffix("index.html") for f in similar}
+    assert named <= TWINS and len(named) >= 2
+    assert not (tmp_path / "output").exists()
+
+
+def test_gate_publishes_near_identical_towns_noindex_and_out_of_the_sitemap(tmp_path) -> None:
+    options = near_identical_project(tmp_path, "noindex")
+    result = build(options)
+    out = tmp_path / "output"
+    demoted = {
+        "/" + p.path.removesuffix("index.html")
+        for p in result.pages
+        if p.kind == "town" and not p.indexable
+    }
+    assert demoted and demoted <= TWINS
+    assert len(demoted) < len(TWINS)  # at least one of the twins keeps its place in the index
+    locs = {e.text for e in etree.parse(str(out / "sitemap.xml")).iter(f"{SITEMAP_NS}loc")}
+    for href in demoted:
+        page = lxml_html.parse(str(out / href.strip("/") / "index.html")).getroot()
+        assert page.xpath('//meta[@name="robots"]/@content') == ["noindex, follow"]
+        assert not page.xpath('//link[@rel="canonical"]')
+        assert "https://www.example.com" + href not in locs
+    assert any("published noindex" in w for w in result.warnings)
+    assert result.extra["uniqueness"]["flagged"]
+
+
+def test_gate_can_merge_thin_towns_into_their_hub(tmp_path: Path) -> None:
+    options = near_identical_project(tmp_path, "merge")
+    result = build(options)
+    out = tmp_path / "output"
+    pages = {p.path for p in result.pages}
+    merged = {href for href in TWINS if href.strip("/") + "/index.html" not in pages}
+    assert 1 <= len(merged) < len(TWINS)
+    hub = lxml_html.parse(str(out / "ketamine-infusion/dc/index.html")).getroot()
+    for href in merged:
+        slug = href.rstrip("/").rsplit("/", 1)[1]
+        entry = hub.xpath(f'//li[@id="{slug}"]')
+        assert entry and "20008" in entry[0].text_content()
+    links = [a for p in out.rglob("*.html") for a in lxml_html.parse(str(p)).xpath("//a/@href")]
+    assert not [a for a in links if a in merged]
+    assert any(a.startswith("/ketamine-infusion/dc/#woodley-park") for a in links)
+
+
+def test_choose_demoted_keeps_the_page_with_more_to_say() -> None:
+    pairs = [PagePair("/a/", "/b/", 0.9), PagePair("/b/", "/c/", 0.8), PagePair("/c/", "/d/", 0.7)]
+    demoted = choose_demoted(pairs, {"/a/": 3, "/b/": 1, "/c/": 2, "/d/": 2})
+    # /b/ gives way to /a/ (fewer ZIPs); /b/-/c/ is then resolved; /c/-/d/ tie -> later URL.
+    assert demoted == {"/b/", "/d/"}
+
+
+def town(site: Path, path: str) -> lxml_html.HtmlElement:
+    return lxml_html.parse(str(site / path / "index.html")).getroot()
+
+
+def test_town_and_hub_pages_carry_a_static_map_with_alt_text(default_site) -> None:
+    site = default_site[0]
+    for path in ("ketamine-infusion/va/vienna", "ketamine-infusion/va", "ketamine-infusion/md"):
+        page = town(site, path)
+        svg = page.xpath("//main//*[local-name()='svg']")
+        assert len(svg) == 1, path
+        assert svg[0].get("role") == "img"
+        title = svg[0].xpath("*[local-name()='title']")[0].text
+        assert title.startswith("Map of"), path
+        assert svg[0].xpath(".//*[local-name()='rect'][@transform]"), "clinic marker"
+        assert not svg[0].xpath(".//*[local-name()='image']"), "no tiles"
+    vienna = town(site, "ketamine-infusion/va/vienna")
+    labels = vienna.xpath("//*[local-name()='text']/text()")
+    assert "Vienna" in labels and "NOVA Health Recovery (Fairfax)" in labels
+    caption = vienna.xpath("//figcaption")[0].text_content()
+    assert "8 nearest communities" in caption and "southwest" in caption
+
+
+def test_town_page_facts_trace_to_the_table_and_the_zip_database(default_site) -> None:
+    site = default_site[0]
+    alexandria = " ".join(town(site, "ketamine-infusion/va/alexandria").text_content().split())
+    # Alexandria spans Alexandria City and Fairfax County ZIPs in data/locations.csv.
+    assert "22314: Alexandria, Alexandria City" in alexandria
+    assert "22303: Alexandria, Fairfax County" in alexandria
+    assert re.search(
+        r"Alexandria is in Fairfax County, VA and Alexandria City, VA\. We serve "
+        r"\d+ other communities in Fairfax County, VA\.",
+        alexandria,
+    )
+    mclean = " ".join(town(site, "ketamine-infusion/va/mclean").text_content().split())
+    assert "22106: McLean, Fairfax County (P.O. boxes only)" in mclean
+    wheaton = " ".join(town(site, "ketamine-infusion/md/wheaton").text_content().split())
+    assert "neighborhood with mail addressed to Silver Spring, MD" in wheaton
+
+
+def test_faq_lives_on_one_page_only(default_site) -> None:
+    site = default_site[0]
+    faq = town(site, "ketamine/faq")
+    questions = [h.text_content() for h in faq.xpath("//main//h3")]
+    assert len(questions) >= 8
+    data = json.loads(faq.xpath('//script[@type="application/ld+json"]')[0].text)
+    assert any(node["@type"] == "FAQPage" for node in data["@graph"])
+    for path in site.rglob("*.html"):
+        if path.parent.name != "faq":
+            text = path.read_text(encoding="utf-8")
+            assert not [q for q in questions if q in text], path
+            assert '"FAQPage"' not in text
+
+
+def test_reviewer_line_only_when_set(tmp_path: Path, default_site) -> None:
+    site = default_site[0]
+    assert "Medically reviewed by" not in (site / "index.html").read_text()
+    assert "reviewedBy" not in (site / "ketamine/faq/index.html").read_text()
+    project = copy_project(tmp_path / "project")
+    settings = (project / "site.toml").read_text()
+    settings = settings.replace('reviewer_name = ""', 'reviewer_name = "Jane Example"')
+    settings = settings.replace('reviewer_credentials = ""', 'reviewer_credentials = "MD"')
+    settings = settings.replace('reviewed_on = ""', 'reviewed_on = "2026-11-01"')
+    (project / "site.toml").write_text(settings)
+    out = tmp_path / "output"
+    build(BuildOptions(project=project, out=out))
+    page = town(out, "ketamine/how-ketamine-works")
+    assert "Medically reviewed by Jane Example, MD, on 2026-11-01." in " ".join(
+        page.text_content().split()
+    )
+    graph = json.loads(page.xpath('//script[@type="application/ld+json"]')[0].text)["@graph"]
+    webpage = next(n for n in graph if n["@type"] == "MedicalWebPage")
+    assert webpage["lastReviewed"] == "2026-11-01"
+    assert webpage["reviewedBy"]["name"] == "Jane Example"
+
+
+def test_main_text_of_a_town_page_leaves_out_site_chrome(default_site) -> None:
+    data = (default_site[0] / "ketamine-infusion/va/vienna/index.html").read_bytes()
+    text = main_text(data)
+    assert "vienna" in text
+    assert "medical disclaimer" not in text and "sources" not in text.split()
+
+
+def test_audit_command_on_the_default_site(default_site) -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "generator", "audit", str(default_site[0]), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["pages"] == 104 and report["maximum"] <= 0.5
