@@ -284,14 +284,14 @@ def _fill_from_database(town: str, county: str, record: ZipRecord, report) -> tu
 def _compare_with_database(
     town: str, county: str, place_type: str, record: ZipRecord, report
 ) -> None:
-    if _name_key(county) != _name_key(record.county):
+    if name_key(county) != name_key(record.county):
         report(
             "county",
             f"'{county}' but the ZIP database puts {record.zip} in '{record.county}'",
             Severity.WARNING,
         )
-    postal_names = {_name_key(record.city), *map(_name_key, record.acceptable_cities)}
-    if place_type == "town" and _name_key(town) not in postal_names:
+    postal_names = {name_key(record.city), *map(name_key, record.acceptable_cities)}
+    if place_type == "town" and name_key(town) not in postal_names:
         report(
             "town",
             f"'{town}' but the ZIP database's city for {record.zip} is "
@@ -300,7 +300,7 @@ def _compare_with_database(
         )
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
     """A spelling-insensitive key: 'Mc Lean' and 'McLean', 'Falls Church city' and '... City'."""
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", name).casefold())
 
@@ -311,7 +311,7 @@ def _drop_duplicates(
     seen: dict[tuple[str, str, str], int] = {}
     unique = []
     for location in locations:
-        key = (location.zip, _name_key(location.town), location.state)
+        key = (location.zip, name_key(location.town), location.state)
         if key in seen:
             problems.append(
                 Problem(
@@ -335,7 +335,7 @@ def _unify_county_spellings(
     first_spelling: dict[tuple[str, str], Location] = {}
     unified = []
     for location in locations:
-        first = first_spelling.setdefault((location.state, _name_key(location.county)), location)
+        first = first_spelling.setdefault((location.state, name_key(location.county)), location)
         if first.county != location.county:
             problems.append(
                 Problem(
