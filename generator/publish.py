@@ -175,18 +175,22 @@ def read_record(location: OutputLocation) -> BuildRecord:
 
 
 def write_record(location: OutputLocation, record: BuildRecord) -> None:
-    data = json.dumps(
-        {"version": RECORD_VERSION, "fingerprint": record.fingerprint, "files": record.files},
-        indent=1,
-        sort_keys=True,
-    ).encode("utf-8")
+    """Write the record of a published build; the site is live already, so say so on failure."""
     try:
-        write_atomically(location.record_path, data)
+        write_atomically(location.record_path, _record_data(record))
     except OSError as error:
         raise PublishError(
             f"{location.folder} was published, but the build record "
             f"{location.record_path} could not be written: {_reason(error)}"
         ) from None
+
+
+def _record_data(record: BuildRecord) -> bytes:
+    return json.dumps(
+        {"version": RECORD_VERSION, "fingerprint": record.fingerprint, "files": record.files},
+        indent=1,
+        sort_keys=True,
+    ).encode("utf-8")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -228,7 +232,7 @@ def publish(
         )
         _match_mode(staging, location.folder)
         _flush(staging)
-        write_record(location, _pending_record(previous, files))
+        write_atomically(location.record_path, _record_data(_pending_record(previous, files)))
         _swap_in(staging, location)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
@@ -317,7 +321,7 @@ def _carry_over_foreign(
             if str(here / name) not in generated_dirs:
                 (staging / here / name).mkdir(parents=True, exist_ok=True)
     _refuse_conflicts(current, conflicts)
-    return tuple(kept)
+    return tuple(sorted(kept))
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
