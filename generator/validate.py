@@ -235,7 +235,9 @@ def _check_state(state: str, original: str, report) -> None:
     if not state:
         report("state", "is empty; use a two-letter USPS code such as VA")
     elif state not in USPS_STATES:
-        code = next(
+        letters = re.sub(r"[^A-Za-z]", "", original).upper()
+        code = letters if letters in USPS_STATES else None
+        code = code or next(
             (c for c, n in STATE_NAMES.items() if n.casefold() == original.casefold()), None
         )
         hint = f"write {code}" if code else "use a two-letter code such as VA, MD or DC"
@@ -251,7 +253,7 @@ def _check_zip(zip_code: str, state: str, report) -> ZipRecord | None:
         return None
     record = lookup_zip(zip_code)
     if record is None:
-        report("zip", f"{zip_code} is not in the US ZIP code database")
+        report("zip", f"'{zip_code}' is not in the US ZIP code database")
         return None
     if state in USPS_STATES and record.state != state:
         report("state", f"ZIP {zip_code} is in {record.state}, not {state}")
