@@ -65,7 +65,7 @@ def read_table(path: Path) -> RawTable:
     problems += problems_in_header
     rows = []
     for number, cells in records[1:]:
-        row = _row(number, cells, header, columns, name, problems)
+        row = _row(number, cells, columns, name, problems)
         if row is not None:
             rows.append(row)
     named = tuple(c for c in columns if c)
@@ -87,15 +87,15 @@ def decode(data: bytes, name: str) -> tuple[str, list[Problem]]:
     """Decode UTF-8 (BOM optional) or, failing that, Windows-1252 with a warning."""
     if data.startswith(UTF16_BOMS):
         raise InputError([Problem(name, f"is saved as UTF-16 ('Unicode Text'); {RESAVE_HINT}")])
+    if b"\x00" in data:
+        raise InputError(
+            [Problem(name, f"looks like UTF-16 or a binary file, not text; {RESAVE_HINT}")]
+        )
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
         bad_at = error.start
     row = data[:bad_at].count(b"\n") + 1
-    if b"\x00" in data:
-        raise InputError(
-            [Problem(name, f"looks like UTF-16 or a binary file, not text; {RESAVE_HINT}")]
-        )
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
@@ -179,36 +179,27 @@ def _columns(header: list[str], name: str) -> tuple[tuple[str, ...], list[Proble
 
 
 def _row(
-    number: int,
-    cells: list[str],
-    header: list[str],
-    columns: tuple[str, ...],
-    name: str,
-    problems: list[Problem],
+    number: int, cells: list[str], columns: tuple[str, ...], name: str, problems: list[Problem]
 ) -> RawRow | None:
     """The row's cells by column name, or None (with an error) when they do not line up."""
     cells = [c.strip() for c in cells]
-    extra = cells[len(columns) :]
-    if any(extra):
-        problems.append(
-            Problem(
-                name,
-                f"has {len(cells)} cells but the header has {len(columns)} columns; a cell "
-                "holding a comma must be in double quotes",
-                row=number,
-            )
-        )
-        return None
-    if any(cells) and len(cells) < len(columns):
-        missing = ", ".join(c for c in columns[len(cells) :] if c)
-        problems.append(
-            Problem(
-                name,
-                f"has {len(cells)} cells but the header has {len(columns)} columns "
-                f"(no cell for: {missing})",
-                row=number,
-            )
-        )
+    mismatch = _mismatch(cells, columns)
+    if mismatch:
+        problems.append(Problem(name, mismatch, row=number))
         return None
     values = {column: cell for column, cell in zip(columns, cells, strict=False) if column}
     return RawRow(number=number, values={c: values.get(c, "") for c in columns if c})
+
+
+def _mismatch(cells: list[str], columns: tuple[str, ...]) -> str | None:
+    """Why a row's cells do not line up with the named columns, if they do not."""
+    width = max((i + 1 for i, c in enumerate(columns) if c), default=0)
+    if any(cells[width:]):
+        return (
+            f"has {len(cells)} cells but the header has {width} columns; a cell holding a "
+            "comma must be in double quotes"
+        )
+    if any(cells) and len(cells) < width:
+        missing = ", ".join(c for c in columns[len(cells) : width] if c)
+        return f"has {len(cells)} cells but the header has {width} columns (no cell for: {missing})"
+    return None
