@@ -1,0 +1,255 @@
+"""Tests of the uniqueness audit (generator.audit): text extraction, Jaccard, both methods."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.audit import (
+    AuditReport,
+    PagePair,
+    audit_site,
+    audit_texts,
+    format_report,
+    main_text,
+    town_pages,
+)
+
+WORDS = [f"w{k}" for k in range(4000)]
+TEMPLATE = (
+    "our clinic offers ketamine infusion therapy to adults who live with depression",
+    "a physician reviews your history and current medications at the first visit",
+    "most patients rest for a while afterwards and a friend drives them home",
+    "call us today to book a consultation and ask about insurance and costs",
+    "sessions take place in a quiet private room and a nurse checks on you",
+    "we work with your own doctor so that your care stays simple and safe",
+)
+
+
+def _page(main: str, kind: str = "town") -> bytes:
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>T</title>'
+        "<script>var chrome = 'head script';</script></head>"
+        f'<body data-kind="{kind}"><header><nav><a href="/">Home page link</a></nav></header>'
+        f"<main>{main}</main><footer><p>Footer words everywhere</p></footer></body></html>"
+    ).encode()
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """Reference shingling, written independently of the module."""
+    words = re.findall(r"\w+", text.lower())
+    if len(words) < 5:
+        return {tuple(words)}
+    return {tuple(words[k : k + 5]) for k in range(len(words) - 4)}
+
+
+def _jaccard(a: str, b: str) -> Fraction:
+    first, second = _shingles(a), _shingles(b)
+    return Fraction(len(first & second), len(first | second))
+
+
+def _synthetic(count: int, seed: int) -> tuple[dict[str, str], set[tuple[str, str]]]:
+    """Town-like texts: shared template sentences, a town name, random local words; a few
+    pages are near-copies (a few words changed) of others. Returns texts and planted pairs."""
+    rng = random.Random(seed)
+    keys = [f"/svc/st/town-{k:05d}/" for k in range(count)]
+    texts = {}
+    for key in keys:
+        sentences = rng.sample(TEMPLATE, 3)
+        local = " ".join(rng.choices(WORDS, k=rng.randint(80, 160)))
+        texts[key] = f"{sentences[0]} near {key[8:-1]}. {local}. {sentences[1]}. {sentences[2]}."
+    planted = set()
+    for copy in range(0, count, count // 6)[1:]:
+        source = rng.randrange(copy)
+        words = texts[keys[source]].split()
+        for _ in range(3):
+            words[rng.randrange(len(words))] = rng.choice(WORDS)
+        texts[keys[copy]] = " ".join(words)
+        planted.add((keys[source], keys[copy]))
+    return texts, planted
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[dict[str, str], set[tuple[str, str]]]:
+    return _synthetic(3000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def exact_report(corpus) -> AuditReport:
+    return audit_texts(corpus[0], exact_limit=3000)
+
+
+@pytest.fixture(scope="module")
+def lsh_report(corpus) -> AuditReport:
+    return audit_texts(corpus[0], exact_limit=100)
+
+
+# --- main_text -------------------------------------------------------------------------------
+
+
+def test_main_text_ignores_everything_outside_main() -> None:
+    html = _page("<h1>Vienna  Clinic</h1><p>Open\n\tdaily.</p>")
+    assert main_text(html) == "vienna clinic open daily."
+
+
+def test_main_text_drops_scripts_and_separates_blocks() -> None:
+    html = _page(
+        "<p>One</p><p>Two<b>three</b></p><script>hidden()</script><ul><li>a</li><li>b</li></ul>"
+    )
+    assert main_text(html) == "one twothree a b"
+
+
+def test_main_text_reads_utf8_without_charset_and_handles_missing_main() -> None:
+    assert main_text("<main><p>Café Zürich</p></main>".encode()) == "café zürich"
+    assert main_text(b"<html><body><p>no main here</p></body></html>") == ""
+    assert main_text(b"") == ""
+
+
+# --- similarity ------------------------------------------------------------------------------
+
+
+def test_identical_pages_score_one() -> None:
+    text = "ketamine infusion therapy in vienna virginia for adults with depression"
+    report = audit_texts({"/a/": text, "/b/": text.upper()})
+    assert report.maximum == 1.0
+    assert report.flagged == [PagePair("/a/", "/b/", 1.0)]
+
+
+def test_disjoint_pages_score_zero() -> None:
+    report = audit_texts({"/a/": "one two three four five six", "/b/": "seven eight nine ten"})
+    assert report.maximum == 0.0
+    assert report.histogram == [1] + [0] * 9
+    assert report.flagged == []
+
+
+def test_hand_computed_jaccard() -> None:
+    # a: {1-5, 2-6, 3-7}; b: {1-5, 2-6, 3-6-8}; c: {"one two three"}; d: {"one two three"}
+    report = audit_texts(
+        {
+            "/a/": "one two three four five six seven",
+            "/b/": "One, two; three four five six EIGHT!",
+            "/c/": "one two three",
+            "/d/": "  One   two three ",
+        },
+        top=3,
+    )
+    assert report.pairs == 6
+    assert report.closest == [
+        PagePair("/c/", "/d/", 1.0),
+        PagePair("/a/", "/b/", 2 / 4),
+        PagePair("/a/", "/c/", 0.0),
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=14), min_size=2, max_size=7))
+def test_exact_mode_matches_reference_jaccard(pages: list[list[str]]) -> None:
+    texts = {f"/p{k}/": " ".join(words) for k, words in enumerate(pages)}
+    report = audit_texts(texts, top=100)
+    expected = sorted(
+        (-_jaccard(texts[a], texts[b]), a, b) for a, b in itertools.combinations(sorted(texts), 2)
+    )
+    assert [(p.a, p.b) for p in report.closest] == [(a, b) for _, a, b in expected]
+    scores = [float(-score) for score, _, _ in expected]
+    assert [p.similarity for p in report.closest] == pytest.approx(scores)
+
+
+def test_exact_distribution_matches_brute_force() -> None:
+    texts, _ = _synthetic(60, seed=5)
+    report = audit_texts(texts, threshold=0.5)
+    scores = [_jaccard(texts[a], texts[b]) for a, b in itertools.combinations(sorted(texts), 2)]
+    assert report.pairs == len(scores) == 60 * 59 // 2
+    assert report.maximum == pytest.approx(max(scores))
+    assert report.p95 == pytest.approx(float(sorted(scores)[-(-len(scores) * 95 // 100) - 1]))
+    bins = [min(int(score * 10), 9) for score in scores]
+    assert report.histogram == [bins.count(k) for k in range(10)]
+    assert len(report.flagged) == sum(score > 0.5 for score in scores)
+
+
+# --- exact and LSH on a larger corpus -------------------------------------------------------
+
+
+def test_exact_histogram_covers_every_pair(exact_report: AuditReport) -> None:
+    assert exact_report.method == "exact" and not exact_report.estimated
+    assert exact_report.pairs == 3000 * 2999 // 2
+    assert sum(exact_report.histogram) == exact_report.pairs
+    assert 0.0 < exact_report.p95 < exact_report.maximum
+
+
+def test_lsh_finds_the_planted_pairs_like_exact(corpus, exact_report, lsh_report) -> None:
+    _, planted = corpus
+    assert {(p.a, p.b) for p in exact_report.flagged} == planted
+    assert lsh_report.flagged == exact_report.flagged
+    assert lsh_report.maximum == exact_report.maximum
+    # Below the LSH range the closest pairs are the best of those found, never better than exact.
+    assert lsh_report.closest[: len(planted)] == exact_report.closest[: len(planted)]
+    for found, best in zip(lsh_report.closest, exact_report.closest, strict=True):
+        assert found.similarity <= best.similarity
+
+
+def test_lsh_distribution_is_an_estimate_of_every_pair(exact_report, lsh_report) -> None:
+    assert lsh_report.method == "minhash-lsh" and lsh_report.estimated
+    assert lsh_report.pairs == exact_report.pairs
+    assert sum(lsh_report.histogram) == lsh_report.pairs
+    assert lsh_report.p95 == pytest.approx(exact_report.p95, abs=0.02)
+    share = np.array(lsh_report.histogram) / lsh_report.pairs
+    assert share == pytest.approx(np.array(exact_report.histogram) / exact_report.pairs, abs=0.01)
+
+
+def test_reports_are_deterministic(corpus, lsh_report) -> None:
+    texts, _ = corpus
+    items = list(texts.items())
+    random.Random(2).shuffle(items)
+    shuffled = dict(items)
+    assert audit_texts(shuffled, exact_limit=100).to_dict() == lsh_report.to_dict()
+    small = dict(itertools.islice(texts.items(), 200))
+    assert audit_texts(small).to_dict() == audit_texts(dict(reversed(small.items()))).to_dict()
+
+
+def test_report_serialises_and_formats(lsh_report: AuditReport) -> None:
+    data = json.loads(json.dumps(lsh_report.to_dict()))
+    assert data["method"] == "minhash-lsh" and data["estimated"] is True
+    assert set(data["flagged"][0]) == {"a", "b", "similarity"}
+    text = format_report(lsh_report)
+    assert "3000 town pages" in text and "estimated" in text
+    assert lsh_report.flagged[0].a in text
+
+
+# --- built site ------------------------------------------------------------------------------
+
+
+def test_audit_site_only_audits_town_pages(tmp_path: Path) -> None:
+    body = "ketamine infusion therapy for adults near {} with depression and anxiety"
+    files = {
+        "index.html": ("index", body.format("home")),
+        "404.html": ("404", body.format("vienna")),
+        "topics/faq/index.html": ("topic", body.format("vienna")),
+        "ketamine-infusion/va/index.html": ("state", body.format("vienna")),
+        "ketamine-infusion/va/fairfax-county/index.html": ("county", body.format("vienna")),
+        "ketamine-infusion/va/vienna/index.html": ("town", body.format("vienna")),
+        "ketamine-infusion/va/mclean/index.html": ("town", body.format("mclean")),
+        "ketamine-infusion/va/oakton.html": ("town", body.format("vienna")),
+    }
+    for name, (kind, text) in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(_page(f"<p>{text}</p>", kind))
+    (tmp_path / "notes.txt").write_text("not html")
+    assert town_pages(tmp_path) == {
+        "/ketamine-infusion/va/mclean/": tmp_path / "ketamine-infusion/va/mclean/index.html",
+        "/ketamine-infusion/va/oakton.html": tmp_path / "ketamine-infusion/va/oakton.html",
+        "/ketamine-infusion/va/vienna/": tmp_path / "ketamine-infusion/va/vienna/index.html",
+    }
+    report = audit_site(tmp_path)
+    assert (report.pages, report.pairs) == (3, 3)
+    assert report.flagged == [
+        PagePair("/ketamine-infusion/va/oakton.html", "/ketamine-infusion/va/vienna/", 1.0)
+    ]
