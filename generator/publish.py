@@ -115,9 +115,10 @@ def check_output_folder(folder: Path, protected: list[Path]) -> None:
         source = path.resolve()
         inside = index > 0 and source.is_dir() and target.is_relative_to(source)
         if source.is_relative_to(target) or inside:
+            what = f"the input {path}" if index else f"the project folder {source}"
             raise PublishError(
                 f"refusing to use {folder} as the output folder: it would hold, replace or lie "
-                f"inside the input {path}; choose a folder such as output/"
+                f"inside {what}; choose a folder such as output/"
             )
     if folder.exists() and not folder.is_dir():
         raise PublishError(f"{folder} exists and is not a folder")
