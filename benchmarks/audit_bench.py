@@ -1,0 +1,300 @@
+"""Benchmark of the uniqueness audit (generator.audit) on a large synthetic site.
+
+Owns: generating N town pages shaped like the real ones (a few hundred words of <main>
+text built from shared template sentences filled with per-town data, a per-town local
+paragraph, site chrome outside <main>, a few planted near-copies), writing them to a
+tmpfs directory, and timing ``audit_site`` over several runs.
+
+    python benchmarks/audit_bench.py --pages 30000 --runs 3 [--dir /mnt/bench] [--keep]
+
+The site goes to a new ``audit-bench-*`` folder under ``--dir`` (removed afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generator.audit import AuditReport, audit_site, format_report
+
+SEED = 7
+SERVICES = ("ketamine-infusion", "spravato-treatment", "tms-therapy")
+SERVICE_NAMES = {
+    "ketamine-infusion": "ketamine infusion therapy",
+    "spravato-treatment": "Spravato (esketamine) treatment",
+    "tms-therapy": "TMS therapy",
+}
+STATES = ("VA", "MD", "DC", "WV", "PA", "DE", "NC")
+ROADS = ("I-66", "I-95", "I-495", "Route 7", "Route 50", "Route 28", "US-1", "Route 15", "I-270")
+CLINICS = ("Fairfax", "Leesburg", "Manassas", "Alexandria")
+SYLLABLES = (
+    "ash", "bel", "bro", "burn", "cas", "clif", "dale", "dor", "elm", "fal", "fern", "glen", "ham",
+    "hill", "kes", "lan", "lee", "mar", "mont", "nor", "oak", "pem", "pine", "ral", "ridge",
+    "ros", "sal", "shen", "ston", "tal", "ton", "vale", "ven", "wes", "wick", "wood", "york",
+)  # fmt: skip
+FILLER = (
+    "the", "a", "of", "and", "to", "in", "for", "with", "on", "near", "by", "is", "are", "was",
+    "has", "many", "local", "families", "residents", "park", "library", "school", "market",
+    "trail", "church", "river", "creek", "station", "center", "street", "historic", "new",
+    "community", "neighborhood", "downtown", "commuters", "shops", "restaurants", "festival",
+    "farm", "museum", "green", "quiet", "busy", "growing", "older", "homes", "townhouses",
+)  # fmt: skip
+INTROS = (
+    "Looking for {service} near {town}? {brand} helps adults in {town}, {state} who live with "
+    "depression, anxiety or chronic pain that has not improved with other treatments.",
+    "{brand} offers {service} to patients from {town} and the rest of {county}. Our team works "
+    "with your own doctor so that care stays simple and safe.",
+    "If you live in {town}, {state}, {service} at {brand} may be an option when several "
+    "medications have not helped. Many of our patients drive in from {town} every week.",
+    "People in {town} ask us whether {service} is right for them. This page explains how "
+    "treatment works, what it costs and how to reach our clinic from {town}.",
+)
+SERVICE_PARAGRAPHS = tuple(
+    f"{topic} is one of the questions we discuss at the first visit. A physician reviews your "
+    f"history, current medications and goals, and explains how {{service}} fits into a wider "
+    f"plan. Sessions take place in a quiet private room and a nurse checks on you throughout; "
+    f"most patients rest for a while afterwards and a friend or family member drives them home."
+    for topic in (
+        "Safety", "Cost and insurance", "How many sessions you need", "Side effects",
+        "Who is a good candidate", "Combining treatment with therapy", "Maintenance sessions",
+        "What the research says",
+    )
+)  # fmt: skip
+FAQS = tuple(
+    f"{question} For patients from {{town}}, the answer depends on your history, so the "
+    f"physician will go through it with you at the consultation and write down a clear plan."
+    for question in (
+        "Do I need a referral?", "Is it covered by insurance?", "How long does a visit take?",
+        "Can I drive afterwards?", "How soon will I feel better?", "Is it addictive?",
+        "Can I keep my other medications?", "What happens at the first appointment?",
+        "Do you treat teenagers?", "Is there parking at the clinic?",
+    )
+)  # fmt: skip
+CALLS = (
+    "Call us today to book a consultation for {service}; we usually see new patients from "
+    "{town} within a week.",
+    "Ready to talk? Request an appointment online and a coordinator will call you back the same "
+    "day to answer questions from {town}.",
+    "Book your free phone screening now. Evening and weekend slots are available for patients "
+    "coming from {town}.",
+)
+
+
+@dataclass(frozen=True)
+class Town:
+    """A synthetic place with the data a town page shows."""
+
+    name: str
+    slug: str
+    state: str
+    county: str
+    zips: tuple[str, ...]
+    neighbours: tuple[str, ...]
+    miles: int
+    minutes: int
+    road: str
+    clinic: str
+    notes: str
+
+
+def _name(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3)))).title()
+
+
+def _towns(count: int, rng: random.Random) -> list[Town]:
+    names: list[str] = []
+    seen: set[str] = set()
+    while len(names) < count:
+        name = _name(rng) + rng.choice(("", "", " Park", " Heights", " Springs", " Mill"))
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    counties = [_name(rng) + " County" for _ in range(max(1, count // 12))]
+    return [_town(index, names, counties, rng) for index in range(count)]
+
+
+def _town(index: int, names: list[str], counties: list[str], rng: random.Random) -> Town:
+    near = [names[(index + rng.randint(-40, 40)) % len(names)] for _ in range(rng.randint(4, 9))]
+    miles = rng.randint(2, 60)
+    return Town(
+        name=names[index],
+        slug=names[index].lower().replace(" ", "-"),
+        state=STATES[index % len(STATES)],
+        county=counties[index % len(counties)],
+        zips=tuple(str(rng.randint(20000, 26999)) for _ in range(rng.randint(1, 12))),
+        neighbours=tuple(dict.fromkeys(n for n in near if n != names[index])),
+        miles=miles,
+        minutes=miles * 2 + rng.randint(0, 15),
+        road=rng.choice(ROADS),
+        clinic=rng.choice(CLINICS),
+        notes=_words(rng, 30, 60),
+    )
+
+
+def _words(rng: random.Random, least: int, most: int) -> str:
+    """Stand-in for hand-written local copy: words that rarely line up the same way twice."""
+    return " ".join(rng.choice(FILLER + SYLLABLES) for _ in range(rng.randint(least, most)))
+
+
+def _main_html(town: Town, service: str, rng: random.Random) -> str:
+    slots = {
+        "service": SERVICE_NAMES[service],
+        "town": town.name,
+        "state": town.state,
+        "county": town.county,
+        "brand": "NOVA Health Recovery",
+    }
+    paragraphs = [rng.choice(INTROS).format(**slots)]
+    paragraphs += [p.format(**slots) for p in rng.sample(SERVICE_PARAGRAPHS, 2)]
+    paragraphs.append(
+        f"{town.name} is in {town.county}, {town.state}. Patients in ZIP codes "
+        f"{', '.join(town.zips)} reach our {town.clinic} clinic in about {town.minutes} minutes; "
+        f"it is {town.miles} miles away via {town.road}. We also serve nearby "
+        f"{', '.join(town.neighbours)}."
+    )
+    paragraphs.append(f"About {town.name}: {town.notes}.")
+    paragraphs.append(f"Our patients from {town.name} say: {_words(rng, 60, 110)}.")
+    paragraphs += [q.format(**slots) for q in rng.sample(FAQS, 3)]
+    paragraphs.append(rng.choice(CALLS).format(**slots))
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    title = escape(f"{SERVICE_NAMES[service].capitalize()} in {town.name}, {town.state}")
+    return f"<main>\n<h1>{title}</h1>\n{body}\n</main>"
+
+
+def _page(main: str, title: str) -> str:
+    nav = "".join(f'<li><a href="/{s}/">{SERVICE_NAMES[s]}</a></li>' for s in SERVICES)
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<script type="application/ld+json">{"@type": "MedicalClinic"}</script></head>\n'
+        '<body data-kind="town"><header><a href="/">NOVA Health Recovery</a>'
+        f"<nav><ul>{nav}</ul></nav></header>\n{main}\n"
+        "<footer><p>NOVA Health Recovery, 10 Main Street, Fairfax, VA. This page is general "
+        "information, not medical advice. In a crisis call or text 988.</p></footer>"
+        "</body></html>\n"
+    )
+
+
+def _planted(main: str, source: Town, target: Town, rng: random.Random) -> str:
+    """A near-copy of another town's main content: the town name swapped, a few words changed."""
+    words = main.replace(source.name, target.name).split(" ")
+    for _ in range(rng.randint(0, 6)):
+        words[rng.randrange(len(words))] = rng.choice(FILLER)
+    return " ".join(words)
+
+
+def write_site(site: Path, pages: int, seed: int = SEED) -> list[tuple[str, str]]:
+    """Write ``pages`` town pages and a few other pages under ``site``.
+
+    Returns the planted near-copies as (source URL, copy URL) pairs.
+    """
+    rng = random.Random(seed)
+    towns = _towns(-(-pages // len(SERVICES)), rng)
+    mains: dict[tuple[int, str], str] = {}
+    planted = []
+    for index in range(pages):
+        number, service = index // len(SERVICES), SERVICES[index % len(SERVICES)]
+        main = _main_html(towns[number], service, rng)
+        if index % 1000 == 999:
+            source = rng.randrange(number)
+            main = _planted(mains[source, service], towns[source], towns[number], rng)
+            planted.append((_url(towns[source], service), _url(towns[number], service)))
+        mains[number, service] = main
+        path = site / _url(towns[number], service).strip("/") / "index.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_page(main, escape(towns[number].name)), encoding="utf-8")
+    for kind in ("index", "state", "county", "topic"):
+        page = _page("<main><p>Not a town page.</p></main>", kind)
+        (site / f"{kind}.html").write_text(page.replace('"town"', f'"{kind}"'), encoding="utf-8")
+    return planted
+
+
+def _url(town: Town, service: str) -> str:
+    return f"/{service}/{town.state.lower()}/{town.slug}/"
+
+
+def _is_tmpfs(path: Path) -> bool:
+    result = subprocess.run(["stat", "-f", "-c", "%T", str(path)], capture_output=True, text=True)
+    return result.stdout.strip() == "tmpfs"
+
+
+def _default_dir() -> Path:
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and _is_tmpfs(shm) else Path("/mnt/bench")
+
+
+def _generate(site: Path, pages: int) -> list[tuple[str, str]]:
+    """``write_site`` in a child process, so the peak RSS measured here is the audit's own."""
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        return pool.submit(write_site, site, pages).result()
+
+
+def _run(site: Path) -> tuple[float, AuditReport]:
+    start = time.perf_counter()
+    report = audit_site(site)
+    return time.perf_counter() - start, report
+
+
+def _summary(seconds: list[float], report: AuditReport, planted: list[tuple[str, str]]) -> str:
+    median = statistics.median(seconds)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    found = {(pair.a, pair.b) for pair in report.flagged}
+    caught = sum(tuple(sorted(pair)) in found for pair in planted)
+    return (
+        f"runs: {', '.join(f'{s:.2f}' for s in seconds)} s; median {median:.2f} s, "
+        f"{report.pages / median:.0f} pages/s\n"
+        f"peak RSS: main process {own:.0f} MiB, largest child {child:.0f} MiB\n"
+        f"method {report.method}, max {report.maximum:.3f}, p95 {report.p95:.3f}, "
+        f"{len(report.flagged)} flagged, planted near-copies flagged {caught}/{len(planted)}\n"
+        f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate the site, time ``audit_site`` ``--runs`` times, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=30_000, help="town pages (default 30000)")
+    parser.add_argument("--runs", type=int, default=3, help="timed audits (default 3)")
+    parser.add_argument("--dir", type=Path, default=None, help="tmpfs folder (default /dev/shm)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated site")
+    args = parser.parse_args(argv)
+    base = args.dir or _default_dir()
+    if not _is_tmpfs(base):
+        print(f"warning: {base} is not tmpfs; timings include disk reads", file=sys.stderr)
+    site = Path(tempfile.mkdtemp(prefix="audit-bench-", dir=base))
+    try:
+        started = time.perf_counter()
+        planted = _generate(site, args.pages)
+        print(f"wrote {args.pages} town pages ({len(planted)} planted near-copies) to {site} "
+              f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cpus, load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+        seconds = []
+        for run in range(1, args.runs + 1):
+            elapsed, report = _run(site)
+            seconds.append(elapsed)
+            print(f"run {run}: {elapsed:.2f} s")
+        print(_summary(seconds, report, planted))
+        print(format_report(report))
+    finally:
+        if not args.keep:
+            shutil.rmtree(site, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
