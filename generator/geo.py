@@ -49,15 +49,15 @@ class Point:
     longitude: float
 
 
-@cache
 def lookup_zip(zip_code: str) -> ZipRecord | None:
     """The database record of a 5-digit ZIP, or None when the database does not know it."""
-    if len(zip_code) != 5 or not zip_code.isdigit():
-        return None
-    matches = zipcodes.matching(zip_code)
-    if not matches:
-        return None
-    return _record(matches[0])
+    return _zip_index().get(zip_code)
+
+
+@cache
+def _zip_index() -> dict[str, ZipRecord]:
+    """Every ZIP of the database by code, read once (a lookup by `zipcodes.matching` scans)."""
+    return {raw["zip_code"]: _record(raw) for raw in zipcodes.list_all()}
 
 
 def _record(raw: dict) -> ZipRecord:

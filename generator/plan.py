@@ -6,8 +6,9 @@ folder are errors here, before anything is rendered.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from slugify import slugify
@@ -114,6 +115,7 @@ def plan_site(
         if t.key not in merged
     ]
     _check_paths(pages)
+    pages = _unique_titles(pages)
     return SitePlan(pages=tuple(sorted(pages, key=lambda p: p.path)), site=site)
 
 
@@ -302,7 +304,7 @@ def _state_page(
         urls.state(state),
         settings,
         urls,
-        title=fit_title(f"Ketamine Infusions for {name}", settings),
+        title=fit_title(f"Ketamine Infusions Across {name}", settings),
         description=description,
         h1=f"Ketamine infusion therapy for {name}",
         crumb=name,
@@ -343,7 +345,7 @@ def _county_page(
         urls.county(county),
         settings,
         urls,
-        title=fit_title(f"Ketamine Infusions for {label}", settings),
+        title=fit_title(f"Ketamine Infusions Across {label}", settings),
         description=description,
         h1=f"Ketamine infusion therapy for {label}",
         crumb=county.name,
@@ -496,6 +498,20 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
     return (cut if len(cut) >= limit // 2 else text[: limit - 1]) + "…"
+
+
+def _unique_titles(pages: list[Page]) -> list[Page]:
+    """Shortened long names can end alike: such town titles get their first ZIP code."""
+    counts = Counter(p.title for p in pages)
+    return [
+        _with_zip(p) if counts[p.title] > 1 and isinstance(p.body, TownBody) else p for p in pages
+    ]
+
+
+def _with_zip(page: Page) -> Page:
+    suffix = f" {page.body.zips[0].zip}"
+    title = _shorten(page.title.removesuffix("…"), TITLE_MAX - len(suffix)) + suffix
+    return replace(page, title=title)
 
 
 def _plural(count: int, one: str, many: str) -> str:

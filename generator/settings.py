@@ -54,7 +54,7 @@ class UrlSettings:
     """URL patterns per page kind. A pattern ending in '/' is written as 'index.html' inside it."""
 
     town: str = "/ketamine-infusion/{state}/{town}/"
-    county: str = "/ketamine-infusion/{state}/{county}/"
+    county: str = "/ketamine-infusion/{state}/counties/{county}/"
     state: str = "/ketamine-infusion/{state}/"
     topic: str = "/ketamine/{topic}/"
 

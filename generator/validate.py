@@ -365,10 +365,11 @@ class _Named:
 
 
 def _check_url_names(locations: list[Location], file: str) -> list[Problem]:
-    """Every town and county name must give a non-empty, short slug that no other name in its
-    state shares: town and county pages live side by side under the state's folder."""
+    """Every town and county name must give a non-empty, short slug that no other town (or
+    county) of its state shares. A town and a county with one slug (Carson City, NV) are fine
+    unless the URL patterns put them in one folder: the plan checks that."""
     problems = []
-    owners: dict[tuple[str, str], _Named] = {}
+    owners: dict[tuple[str, str, str], _Named] = {}
     for named in _distinct_names(locations):
         slug = slugify(named.name)
         if not slug:
@@ -378,15 +379,15 @@ def _check_url_names(locations: list[Location], file: str) -> list[Problem]:
                 f"'{named.name}' makes a web address part {len(slug)} characters long; "
                 f"at most {MAX_SLUG_LENGTH} are allowed"
             )
-        elif (named.state, slug) in owners:
-            other = owners[(named.state, slug)]
+        elif (named.column, named.state, slug) in owners:
+            other = owners[(named.column, named.state, slug)]
             message = (
                 f"'{named.name}' and {other.column} '{other.name}' in row {other.row} would "
                 f"both have the web address part '{slug}' in {named.state}; use one spelling "
                 "or distinct names"
             )
         else:
-            owners[(named.state, slug)] = named
+            owners[(named.column, named.state, slug)] = named
             continue
         problems.append(Problem(file, message, row=named.row, column=named.column))
     return problems

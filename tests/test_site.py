@@ -324,7 +324,7 @@ def test_breadcrumbs_follow_the_hierarchy(pages) -> None:
     assert crumbs == [
         "/",
         "/ketamine-infusion/va/",
-        "/ketamine-infusion/va/fairfax-county/",
+        "/ketamine-infusion/va/counties/fairfax-county/",
         "/ketamine-infusion/va/vienna/",
     ]
     georgetown = pages["ketamine-infusion/dc/georgetown/index.html"]

@@ -1,0 +1,93 @@
+"""The plan stage on small inline inputs: URLs, collisions, titles, hubs, neighbours."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from generator.build import clinic_point
+from generator.content import load_copy
+from generator.load import read_table
+from generator.places import group_places
+from generator.plan import SitePlan, fit_title, plan_site
+from generator.problems import InputError
+from generator.settings import Settings, UrlSettings
+from generator.validate import validate_table
+
+from .conftest import ROOT
+
+ROWS = [
+    "22030,Fairfax,Fairfax County,VA,town",
+    "22031,Fairfax County,Fairfax County,VA,neighborhood",
+    "22180,Vienna,Fairfax County,VA,town",
+    "22201,Arlington,Arlington County,VA,town",
+    "20814,Bethesda,Montgomery County,MD,town",
+    "20007,Georgetown,District of Columbia,DC,neighborhood",
+]
+
+
+def plan(tmp_path: Path, settings: Settings, rows: list[str] = ROWS) -> SitePlan:
+    table = tmp_path / "t.csv"
+    table.write_text("zip,town,county,state,type\n" + "\n".join(rows) + "\n")
+    validated = validate_table(read_table(table))
+    places = group_places(validated.locations, clinic_point(settings), str(table))
+    return plan_site(places, load_copy(ROOT / "content"), settings)
+
+
+def test_default_urls_keep_towns_and_county_hubs_apart(tmp_path: Path) -> None:
+    paths = {p.path: p.kind for p in plan(tmp_path, Settings()).pages}
+    assert paths["ketamine-infusion/va/fairfax-county/index.html"] == "town"
+    assert paths["ketamine-infusion/va/counties/fairfax-county/index.html"] == "county"
+    assert paths["ketamine-infusion/dc/georgetown/index.html"] == "town"
+    # A state with one county gets no county hub (it would repeat the state hub).
+    assert not [p for p in paths if p.startswith("ketamine-infusion/dc/counties/")]
+
+
+def test_url_patterns_that_put_two_pages_on_one_path_are_an_error(tmp_path: Path) -> None:
+    urls = UrlSettings(county="/ketamine-infusion/{state}/{county}/")
+    with pytest.raises(InputError) as error:
+        plan(tmp_path, Settings(urls=urls))
+    message = str(error.value.problems[0])
+    assert (
+        "Fairfax County" in message and "ketamine-infusion/va/fairfax-county/index.html" in message
+    )
+
+
+def test_html_file_urls_and_a_base_path(tmp_path: Path) -> None:
+    urls = UrlSettings(town="/towns/{state}-{town}.html")
+    site = plan(tmp_path, Settings(base_url="https://clinic.example.org/pages", urls=urls))
+    vienna = next(p for p in site.pages if p.town == "Vienna")
+    assert vienna.path == "towns/va-vienna.html"
+    assert vienna.href == "/pages/towns/va-vienna.html"
+    assert vienna.url == "https://clinic.example.org/pages/towns/va-vienna.html"
+    assert vienna.breadcrumbs[0].href == "/pages/"
+
+
+def test_titles_fit_in_60_characters_and_stay_unique(tmp_path: Path) -> None:
+    long_name = "Village of the Very Long Name Near the River Bend Crossing"
+    rows = [*ROWS, f"22182,{long_name},Fairfax County,VA,neighborhood"]
+    pages = plan(tmp_path, Settings(), rows).pages
+    titles = [p.title for p in pages]
+    assert all(len(t) <= 60 for t in titles)
+    assert len(set(titles)) == len(titles)
+    assert fit_title("Ketamine Infusions for Vienna, VA", Settings()) == (
+        "Ketamine Infusions for Vienna, VA | NOVA Health Recovery"
+    )
+
+
+def test_town_page_neighbours_are_the_nearest_by_straight_line(tmp_path: Path) -> None:
+    settings = replace(Settings(), quality=replace(Settings().quality, nearest_towns=2))
+    vienna = next(p for p in plan(tmp_path, settings).pages if p.town == "Vienna")
+    assert [link.text for link in vienna.body.nearest] == ["Fairfax County, VA", "Fairfax, VA"]
+    assert vienna.body.to_clinic.startswith("about ") and vienna.body.to_clinic.endswith("west")
+
+
+def test_every_page_is_planned_once_and_sorted(tmp_path: Path) -> None:
+    pages = plan(tmp_path, Settings()).pages
+    paths = [p.path for p in pages]
+    assert paths == sorted(set(paths))
+    kinds = {p.kind for p in pages}
+    assert kinds == {"index", "404", "topic", "state", "county", "town"}
+    assert sum(p.kind == "town" for p in pages) == len(ROWS)
