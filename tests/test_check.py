@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+import generator.build as build_module
 from generator.build import BuildFailed
 from generator.check import check_pages, has_errors, resolve_internal
 from generator.problems import Finding, Severity
@@ -340,3 +342,28 @@ def test_strict_build_fails_on_warnings_and_publishes_nothing(
     result = build_site(out, table, templates=templates)
     assert any("[page.description-unique]" in w for w in result.warnings)
     assert snapshot(out) != before
+
+
+def test_a_sitemap_that_fails_its_check_stops_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build checks the sitemap it wrote with the protocol checker before publishing."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    table = write_table(tmp_path / "t.csv")
+    out = tmp_path / "site" / "output"
+    build_site(out, table)
+    before = snapshot(out)
+    real = build_module.build_sitemaps
+
+    def cut_short(*args, **kwargs):
+        return [replace(s, data=s.data.replace(b"</urlset>", b"")) for s in real(*args, **kwargs)]
+
+    monkeypatch.setattr(build_module, "build_sitemaps", cut_short)
+
+    with pytest.raises(BuildFailed) as raised:
+        build_site(out, table, force=True)
+
+    assert [(f.rule, f.path) for f in raised.value.findings] == [
+        ("sitemap.well-formed", "sitemap.xml")
+    ]
+    assert snapshot(out) == before

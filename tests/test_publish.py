@@ -365,3 +365,36 @@ def test_json_of_the_record_is_deterministic(small) -> None:
     assert all(
         entry["lastmod"] == "2026-11-18T11:06:40+00:00" for entry in record["files"].values()
     )
+
+
+def test_without_renameat2_the_fallback_swap_publishes_the_same_tree(
+    small, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, table = small
+    (out / "google123.html").write_text("verification")
+    expected = contents(out)
+    monkeypatch.setattr(publish_module, "_exchange", lambda a, b: False)
+
+    result = build_site(out, table, force=True)
+
+    assert contents(out) == expected
+    assert result.kept_foreign == ("google123.html",)
+    assert beside(out) == BESIDE_OUTPUT - {"output-report.json"}
+
+
+def test_output_folder_that_is_a_link_or_a_file_is_refused(small, tmp_path: Path) -> None:
+    out, table = small
+    link = tmp_path / "site" / "live"
+    link.symlink_to(out)
+    a_file = tmp_path / "site" / "notes.txt"
+    a_file.write_text("x")
+
+    with pytest.raises(PublishError) as linked:
+        build_site(link, table)
+    with pytest.raises(PublishError) as filed:
+        build_site(a_file, table)
+
+    assert str(linked.value) == (
+        f"{link} is a symbolic link; pass the folder it points to as the output folder"
+    )
+    assert str(filed.value) == f"{a_file} exists and is not a folder"
