@@ -149,7 +149,8 @@ def bench_size(tools: Toolchain, dataset: Dataset, args: argparse.Namespace) -> 
     runs: dict[str, list[Run]] = {tool: [] for tool in args.tools}
     for round_number in range(args.runs):
         for tool in rotated(args.tools, round_number):
-            run = RUNNERS[tool](tools, context, round_number)
+            load = os.getloadavg()[0]
+            run = {**RUNNERS[tool](tools, context, round_number), "load_before": load}
             runs[tool].append(run)
             print(f"  [{dataset.name} round {round_number + 1}] {tool}: {_brief(run)}", flush=True)
     return summarize(context, runs)
@@ -265,6 +266,7 @@ def _rebuild(site: Path, build: Callable[[], Measurement]) -> dict[str, Any]:
 def _brief(run: Run) -> str:
     full = run["full"]
     text = f"full {full['seconds']:.2f} s, {full['max_rss_mb']:.0f} MB"
+    text += f" (load before {run['load_before']:.1f})"
     if full["exit_code"]:
         return text + f" FAILED (exit {full['exit_code']})"
     for key in ("no_change", "one_row", "rebuild"):

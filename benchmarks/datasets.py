@@ -4,10 +4,9 @@ A town is a (postal city, state) pair of `zipcodes.list_all()`; each of its acti
 row `zip,town,county,state`. Rows our validation or planner would reject are left out, so every
 dataset builds: ZIPs with no county or no coordinates (Puerto Rico, the military "states", a
 few others), states our validation does not know (FM, MH, PW), and towns whose URL slug would
-collide with another town's or a county hub's in the same state (e.g. the town Carson City and
-the county Carson City, NV). A county the database spells two ways ('Roanoke city' and
-'Roanoke City') gets its most common spelling, or our validation would warn on each row. The
-subsets are deterministic: whole towns, every Nth town of the sorted list.
+collide with another town's in the same state. A county the database spells two ways
+('Roanoke city' and 'Roanoke City') gets its most common spelling, or our validation would warn
+on each row. The subsets are deterministic: whole towns, every Nth town of the sorted list.
 
     python benchmarks/datasets.py --sizes 1000,10000,all --out /dev/shm/nova-bench/data
 """
@@ -29,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generator.validate import USPS_STATES
 
 HEADER = ("zip", "town", "county", "state")
+
 Row = tuple[str, str, str, str]
 TownKey = tuple[str, str]  # (state, town)
 
@@ -74,16 +74,11 @@ def group_towns(rows: list[Row]) -> dict[TownKey, list[Row]]:
 
 
 def _without_slug_collisions(towns: dict[TownKey, list[Row]]) -> list[TownKey]:
-    """Towns whose slug is unique in their state and is no county's slug there."""
-    county_slugs = {(row[3], slugify(row[2])) for rows in towns.values() for row in rows}
+    """Towns whose URL slug is unique in their state."""
     by_slug: dict[tuple[str, str], list[TownKey]] = defaultdict(list)
     for state, town in towns:
         by_slug[(state, slugify(town))].append((state, town))
-    return [
-        keys[0]
-        for slug, keys in by_slug.items()
-        if slug[1] and len(keys) == 1 and slug not in county_slugs
-    ]
+    return [keys[0] for slug, keys in by_slug.items() if slug[1] and len(keys) == 1]
 
 
 def subset(towns: dict[TownKey, list[Row]], size: int) -> dict[TownKey, list[Row]]:
