@@ -42,6 +42,7 @@ class RawTable:
     columns: tuple[str, ...]
     rows: tuple[RawRow, ...]
     problems: tuple[Problem, ...] = field(default=())
+    header_row: int = 1
 
 
 def read_table(path: Path) -> RawTable:
@@ -59,17 +60,18 @@ def read_table(path: Path) -> RawTable:
             ]
         )
     records = _records(text, name)
-    header = records[0][1]
-    _check_delimiter(header, name)
-    columns, problems_in_header = _columns(header, name)
+    start = next(i for i, (_, cells) in enumerate(records) if any(c.strip() for c in cells))
+    header_row, header = records[start]
+    _check_delimiter(header, name, header_row)
+    columns, problems_in_header = _columns(header, name, header_row)
     problems += problems_in_header
     rows = []
-    for number, cells in records[1:]:
+    for number, cells in records[start + 1 :]:
         row = _row(number, cells, columns, name, problems)
         if row is not None:
             rows.append(row)
     named = tuple(c for c in columns if c)
-    return RawTable(file=name, columns=named, rows=tuple(rows), problems=tuple(problems))
+    return RawTable(name, named, tuple(rows), tuple(problems), header_row)
 
 
 def _read_bytes(path: Path, name: str) -> bytes:
@@ -137,22 +139,23 @@ def _records(text: str, name: str) -> list[tuple[int, list[str]]]:
             cells = next(reader)
         except StopIteration:
             return records
-        except csv.Error:
-            raise InputError(
-                [
-                    Problem(
-                        name,
-                        f'a double quote (") in line {start_line} is not closed, or is '
-                        "followed by more text in the same cell; a cell that starts with a "
-                        'quote must end with one, and a quote inside a cell is written ""',
-                        row=len(records) + 1,
-                    )
-                ]
-            ) from None
+        except csv.Error as error:
+            message = _csv_error(str(error), start_line)
+            raise InputError([Problem(name, message, row=len(records) + 1)]) from None
         records.append((len(records) + 1, cells))
 
 
-def _check_delimiter(header: list[str], name: str) -> None:
+def _csv_error(error: str, line: int) -> str:
+    if "field larger than field limit" in error:
+        return f"a cell in line {line} is longer than {csv.field_size_limit()} characters"
+    return (
+        f'a double quote (") in line {line} is not closed, or is followed by more text in the '
+        "same cell; a cell that starts with a quote must end with one, and a quote inside a "
+        'cell is written ""'
+    )
+
+
+def _check_delimiter(header: list[str], name: str, row: int) -> None:
     if len(header) == 1:
         for separator, label in ((";", "semicolons"), ("\t", "tabs")):
             if separator in header[0]:
@@ -161,19 +164,21 @@ def _check_delimiter(header: list[str], name: str) -> None:
                         Problem(
                             name,
                             f"the columns are separated by {label}, not commas; {RESAVE_HINT}",
-                            row=1,
+                            row=row,
                         )
                     ]
                 )
 
 
-def _columns(header: list[str], name: str) -> tuple[tuple[str, ...], list[Problem]]:
+def _columns(header: list[str], name: str, row: int) -> tuple[tuple[str, ...], list[Problem]]:
     columns = tuple(" ".join(c.replace("\ufeff", "").split()).lower() for c in header)
     problems = []
     seen: set[str] = set()
     for column in columns:
         if column and column in seen:
-            problems.append(Problem(name, "appears twice in the header row", row=1, column=column))
+            problems.append(
+                Problem(name, "appears twice in the header row", row=row, column=column)
+            )
         seen.add(column)
     return columns, problems
 

@@ -144,14 +144,20 @@ def _missing_columns(table: RawTable, missing: list[str]) -> Problem:
         table.file,
         f"missing required column(s): {', '.join(missing)}; found: {found}; "
         "the header row must be: zip,town,county,state (optional: type)",
-        row=1,
+        row=table.header_row,
     )
 
 
 def _unknown_columns(table: RawTable) -> list[Problem]:
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     return [
-        Problem(table.file, "unknown column is ignored", row=1, column=c, severity=Severity.WARNING)
+        Problem(
+            table.file,
+            "unknown column is ignored",
+            row=table.header_row,
+            column=c,
+            severity=Severity.WARNING,
+        )
         for c in table.columns
         if c not in known
     ]

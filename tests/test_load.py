@@ -193,3 +193,16 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         read_table(tmp_path)
     assert _messages(missing) == [f"{tmp_path / 'nope.csv'}: file not found"]
     assert _messages(folder) == [f"{tmp_path}: is a folder, not a CSV file"]
+
+
+def test_blank_lines_before_the_header_are_skipped_and_rows_still_counted(tmp_path: Path) -> None:
+    path = _write(tmp_path, f"\n,,\n{HEADER},notes\n{ROWS[0]},x\n".encode())
+    table = read_table(path)
+    assert (table.header_row, [r.number for r in table.rows]) == (3, [4])
+
+
+def test_a_huge_cell_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    path = _write(tmp_path, f"{HEADER}\n22030,{'x' * 200_000},a,VA,town\n".encode())
+    with pytest.raises(InputError) as raised:
+        read_table(path)
+    assert _messages(raised) == [f"{path}:2: a cell in line 2 is longer than 131072 characters"]

@@ -213,3 +213,13 @@ def test_unknown_columns_are_ignored_with_a_warning(tmp_path: Path) -> None:
     assert [str(p) for p in table.warnings] == [
         f"{path}:1:notes: warning: unknown column is ignored"
     ]
+
+
+def test_header_problems_name_the_header_row(tmp_path: Path) -> None:
+    path = write_table(tmp_path / "t.csv", "\nzip,town,state,notes\n22030,Fairfax,VA,x\n")
+    with pytest.raises(InputError) as raised:
+        validate_table(read_table(path))
+    assert [str(p) for p in raised.value.problems] == [
+        f"{path}:2: missing required column(s): county; found: zip, town, state, notes; the "
+        "header row must be: zip,town,county,state (optional: type)"
+    ]
