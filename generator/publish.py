@@ -385,7 +385,11 @@ def _swap_in(staging: Path, location: OutputLocation) -> None:
         return
     old = location.staging_path("old")
     folder.rename(old)  # a kill here is repaired by _recover on the next build
-    staging.rename(folder)
+    try:
+        staging.rename(folder)
+    except OSError:
+        old.rename(folder)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
