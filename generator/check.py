@@ -360,22 +360,30 @@ def resolve_internal(
     if parts.scheme or parts.netloc:
         if not href.startswith(site_root):
             return None
-        parts = urlsplit(href[len(site_root) - 1 :])
+        rest = urlsplit(href[len(site_root) :])
+        return _file_path(unquote(rest.path)), rest.fragment
     path = unquote(parts.path)
     if not path:
         return page_path, parts.fragment
     if path.startswith("/"):
-        if not (path + "/").startswith(root_path) and path != root_path.rstrip("/"):
+        if path == root_path.rstrip("/"):
+            return "index.html", parts.fragment
+        if not path.startswith(root_path):
             return None, parts.fragment
-        relative = path[len(root_path) :]
-    else:
-        relative = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), path))
-        if relative.startswith(".."):
-            return None, parts.fragment
-        relative = relative + ("/" if path.endswith("/") else "")
-    if relative in ("", ".", "./"):
-        return "index.html", parts.fragment
-    return relative + ("index.html" if relative.endswith("/") else ""), parts.fragment
+        return _file_path(path[len(root_path) :]), parts.fragment
+    joined = posixpath.join(posixpath.dirname(page_path), path)
+    return _file_path(joined), parts.fragment
+
+
+def _file_path(relative: str) -> str | None:
+    """'a/b/' -> 'a/b/index.html', '' -> 'index.html'; None when it climbs out of the root."""
+    folder = relative == "" or relative.endswith("/")
+    normal = posixpath.normpath(relative) if relative else "."
+    if normal == ".." or normal.startswith("../") or normal.startswith("/"):
+        return None
+    if normal == ".":
+        return "index.html"
+    return normal + "/index.html" if folder else normal
 
 
 def _check_unique(

@@ -367,3 +367,24 @@ def test_a_sitemap_that_fails_its_check_stops_the_build(
         ("sitemap.well-formed", "sitemap.xml")
     ]
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize(
+    ("href", "target"),
+    [
+        ("/clinic/a/", ("a/index.html", "")),
+        ("/clinic", ("index.html", "")),
+        ("https://x.example/clinic/a/b/#f", ("a/b/index.html", "f")),
+        ("../", ("t/index.html", "")),
+        ("a.html", ("t/v/a.html", "")),
+        ("/other/", (None, "")),
+        ("../../../x", (None, "")),
+        ("https://x.example/clinic/../y", (None, "")),
+        ("https://elsewhere.example/", None),
+        ("mailto:x@example.com", None),
+    ],
+)
+def test_links_of_a_site_below_a_base_path(href: str, target) -> None:
+    assert resolve_internal(href, "t/v/index.html", "https://x.example/clinic/", "/clinic/") == (
+        target
+    )
