@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_publish import run_cli
+from .conftest import FIXED_EPOCH, copy_project
+from .test_publish import build_site, run_cli
 
 BASE = "https://www.example.com/"
 
@@ -140,3 +141,20 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     assert process.stdout.split("\n\n")[1] == (
         f"site.folder (1)\n  error: {tmp_path / 'nope'}: is not a folder holding a built site\n"
     )
+
+
+def test_a_site_below_a_base_path_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+    project = copy_project(tmp_path / "project")
+    toml = project / "site.toml"
+    toml.write_text(
+        re.sub(
+            r'(?m)^base_url = ".*"$', 'base_url = "https://nova.example/clinic"', toml.read_text()
+        )
+    )
+    build_site(project / "output", project / "data" / "locations.csv", project=project)
+
+    process = run_cli("validate", str(project / "output"))
+
+    assert process.returncode == 0, process.stdout
+    assert "pages checked against https://nova.example/clinic/: 0 error(s)" in process.stdout
