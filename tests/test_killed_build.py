@@ -192,3 +192,40 @@ def test_a_reader_sees_whole_files_of_one_build_or_the_other(sites: dict, tmp_pa
         allowed = {sites["old"].get(name), sites["expected"].get(name)}
         assert seen[name] <= allowed, name
         assert sites["old"].get(name) in seen[name]
+
+
+def holds_lock(pid: int, lock: Path) -> bool:
+    """Whether process `pid` holds a flock on `lock` (Linux: /proc/locks)."""
+    inode = lock.stat().st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "FLOCK" in fields and str(pid) in fields and fields[-3].endswith(f":{inode}"):
+            return True
+    return False
+
+
+def test_a_second_build_fails_fast_while_one_runs(sites: dict, tmp_path: Path) -> None:
+    shutil.copytree(sites["previous"], tmp_path / "site")
+    out = tmp_path / "site" / "output"
+    lock = out.parent / ".output.lock"
+    first = start_build(sites["big"], out)
+    wait_until(lambda: holds_lock(first.pid, lock), first)
+
+    started = time.monotonic()
+    second = subprocess.run(
+        command(sites["big"], out),
+        cwd=ROOT,
+        env={**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH},
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.monotonic() - started
+
+    assert first.poll() is None, "the first build ended before the second one tried"
+    assert second.returncode == 2
+    assert second.stderr == (
+        f"error: another build is writing {out} right now (lock: {lock}); wait for it to finish\n"
+    )
+    assert seconds < 5
+    assert first.wait() == 0
+    assert contents(out) == sites["expected"]
