@@ -43,6 +43,7 @@ PARALLEL_MIN_PAGES = 2_000
 DENSE_POSTING_SHARE = 10
 
 _WORD = re.compile(r"\w+")
+_BODY_TAG = re.compile(rb"<body(?=[\s/>])", re.IGNORECASE)
 _SKIPPED_TAGS = ("script", "style", "template")
 _BLOCK_TAGS = (
     "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt",
@@ -102,11 +103,8 @@ def main_text(html: bytes) -> str:
     content is dropped; block elements separate words even in minified HTML. A page without
     ``<main>`` has no main text (``""``).
     """
-    try:
-        root = lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except lxml.etree.ParserError:  # nothing but whitespace or comments
-        return ""
-    main = root.find(".//main")
+    root = _parse(html)
+    main = None if root is None else root.find(".//main")
     if main is None:
         return ""
     lxml.etree.strip_elements(main, *_SKIPPED_TAGS, with_tail=False)
@@ -139,11 +137,33 @@ def _kinds_of(pages: Sequence[Path]) -> list[str | None]:
 
 
 def _page_kind(path: Path) -> str | None:
-    """The ``data-kind`` of the page's ``<body>``, parsing no further than the body tag."""
-    with path.open("rb") as stream:
-        for _event, body in lxml.etree.iterparse(stream, events=("start",), tag="body", html=True):
-            return body.get("data-kind")
-    return None
+    """The ``data-kind`` of the page's ``<body>``.
+
+    Only the document up to the first ``<body ...>`` tag is parsed (the head is a small part
+    of a page); if that yields no body carrying ``data-kind``, the whole page is parsed.
+    """
+    data = path.read_bytes()
+    start = _BODY_TAG.search(data)
+    end = data.find(b">", start.end()) if start else -1
+    if end != -1:
+        kind = _body_kind(data[: end + 1])
+        if kind is not None:
+            return kind
+    return _body_kind(data)
+
+
+def _body_kind(html: bytes) -> str | None:
+    root = _parse(html)
+    body = None if root is None else root.find("body")
+    return None if body is None else body.get("data-kind")
+
+
+def _parse(html: bytes) -> lxml.html.HtmlElement | None:
+    """The document's root element (None if there is no content); bytes are read as UTF-8."""
+    try:
+        return lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except lxml.etree.ParserError:  # nothing but whitespace or comments
+        return None
 
 
 # --- shingles and MinHash --------------------------------------------------------------------
@@ -286,13 +306,14 @@ class _SharedIndex:
 
 def _shared_index(corpus: _Corpus) -> _SharedIndex:
     _, ids = np.unique(corpus.hashes, return_inverse=True)
+    ids = ids.astype(np.int32)
     frequency = np.bincount(ids)
     shared = frequency[ids] >= 2
     sizes = np.diff(corpus.indptr)
-    pages = np.repeat(np.arange(len(sizes)), sizes)
+    pages = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     counts = np.bincount(pages[shared], minlength=len(sizes))
     indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return _SharedIndex(ids[shared].astype(np.int32), indptr, sizes, len(frequency))
+    return _SharedIndex(ids[shared], indptr, sizes, len(frequency))
 
 
 @dataclass(frozen=True)
@@ -408,22 +429,36 @@ class _Candidates:
 
 
 def _lsh_candidates(signatures: np.ndarray, threshold: float) -> _Candidates:
-    """Candidate pairs from datasketch ``MinHashLSH`` over the pages' MinHash values."""
+    """Pairs of pages sharing a bucket of a datasketch ``MinHashLSH`` index of all pages.
+
+    The buckets are read from the index's hash tables (one per band): a self-join needs
+    every bucket once, which is much cheaper than querying the index page by page.
+    """
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    sketches = [
-        LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME) for row in signatures
-    ]
-    with lsh.insertion_session() as session:
-        for key, sketch in enumerate(sketches):
-            session.insert(key, sketch, check_duplication=False)
-    firsts, seconds, agreements = [], [], []
-    for key, sketch in enumerate(sketches):
-        found = np.array(lsh.query(sketch), dtype=np.int64)
-        found = np.sort(found[found > key])
-        firsts.append(np.full(len(found), key, dtype=np.int64))
-        seconds.append(found)
-        agreements.append(np.count_nonzero(signatures[found] == signatures[key], axis=1))
-    return _Candidates(*(np.concatenate(parts) for parts in (firsts, seconds, agreements)))
+    for key, row in enumerate(signatures):
+        sketch = LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME)
+        lsh.insert(key, sketch, check_duplication=False)
+    pages = len(signatures)
+    codes = [np.empty(0, dtype=np.int64)]
+    for table in lsh.hashtables:
+        for bucket, size in table.itemcounts().items():
+            if size > 1:
+                members = np.sort(np.fromiter(table.get(bucket), dtype=np.int64, count=size))
+                first, second = np.triu_indices(size, 1)
+                codes.append(members[first] * pages + members[second])
+    unique = np.unique(np.concatenate(codes))
+    i, j = unique // pages, unique % pages
+    return _Candidates(i, j, _agreement(signatures, i, j))
+
+
+def _agreement(signatures: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """How many of their MinHash values each pair shares (in chunks, to bound memory)."""
+    step = 100_000
+    parts = [np.zeros(0, dtype=np.int64)]
+    for start in range(0, len(i), step):
+        rows_i, rows_j = i[start : start + step], j[start : start + step]
+        parts.append(np.count_nonzero(signatures[rows_i] == signatures[rows_j], axis=1))
+    return np.concatenate(parts)
 
 
 def _worth_measuring(candidates: _Candidates, threshold: float, top: int) -> np.ndarray:
@@ -516,10 +551,9 @@ def _report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
         return AuditReport(
             pages, 0, method, False, 0.0, 0.0, [0] * HISTOGRAM_BINS, [], [], threshold
         )
-    index = _shared_index(corpus)
     if corpus.signatures is None:
-        return _exact_report(corpus.keys, index, threshold, top)
-    return _lsh_report(corpus, index, threshold, top)
+        return _exact_report(corpus.keys, _shared_index(corpus), threshold, top)
+    return _lsh_report(corpus, threshold, top)
 
 
 def _exact_report(keys: list[str], index: _SharedIndex, threshold: float, top: int) -> AuditReport:
@@ -538,13 +572,14 @@ def _exact_report(keys: list[str], index: _SharedIndex, threshold: float, top: i
     )
 
 
-def _lsh_report(corpus: _Corpus, index: _SharedIndex, threshold: float, top: int) -> AuditReport:
+def _lsh_report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
     """Candidates measured exactly stand for themselves; a random sample of the remaining pairs
     stands for the rest, each sampled pair weighted by how many pairs it represents."""
     pages = len(corpus.keys)
     pairs = pages * (pages - 1) // 2
     found = _lsh_candidates(corpus.signatures, _lsh_threshold(threshold))
     chosen = _worth_measuring(found, threshold, top)
+    index = _shared_index(corpus)  # after the LSH index is freed: lower peak memory
     measured = _score_pairs(index, found.i[chosen], found.j[chosen])
     sample = _score_pairs(index, *_sample_pairs(pages, SAMPLE_PAIRS))
     outside = ~np.isin(sample.i * pages + sample.j, measured.i * pages + measured.j)

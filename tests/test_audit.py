@@ -243,6 +243,11 @@ def test_audit_site_only_audits_town_pages(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(_page(f"<p>{text}</p>", kind))
     (tmp_path / "notes.txt").write_text("not html")
+    decoy = """<script>s = '<body data-kind="town">';</script><!-- <body data-kind="town"> -->"""
+    (tmp_path / "decoy.html").write_bytes(
+        _page("<p>x</p>", "county").replace(b"</head>", decoy.encode() + b"</head>")
+    )
+    (tmp_path / "empty.html").write_bytes(b"")
     assert town_pages(tmp_path) == {
         "/ketamine-infusion/va/mclean/": tmp_path / "ketamine-infusion/va/mclean/index.html",
         "/ketamine-infusion/va/oakton.html": tmp_path / "ketamine-infusion/va/oakton.html",
