@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generator.audit import AuditReport, audit_site, format_report
 
 SEED = 7
+SERVICE = "ketamine-infusion"
 SERVICES = ("ketamine-infusion", "spravato-treatment", "tms-therapy")
 SERVICE_NAMES = {
     "ketamine-infusion": "ketamine infusion therapy",
@@ -39,6 +40,14 @@ SERVICE_NAMES = {
     "tms-therapy": "TMS therapy",
 }
 STATES = ("VA", "MD", "DC", "WV", "PA", "DE", "NC")
+STATE_LIST = tuple(
+    "ak al ar az ca co ct dc de fl ga hi ia id il in ks ky la ma md me mi mn mo ms mt nc nd ne "
+    "nh nj nm nv ny oh ok or pa ri sc sd tn tx ut va vt wa wi wv wy".split()
+)
+SOURCE = (
+    "Harmer CJ, Duman RS, Cowen PJ. How do antidepressants work? New perspectives for refining "
+    "future treatment approaches. Lancet Psychiatry. 2017;4(5):409-418."
+)
 ROADS = ("I-66", "I-95", "I-495", "Route 7", "Route 50", "Route 28", "US-1", "Route 15", "I-270")
 CLINICS = ("Fairfax", "Leesburg", "Manassas", "Alexandria")
 SYLLABLES = (
@@ -128,7 +137,7 @@ def _towns(count: int, rng: random.Random) -> list[Town]:
 
 
 def _town(index: int, names: list[str], counties: list[str], rng: random.Random) -> Town:
-    near = [names[(index + rng.randint(-40, 40)) % len(names)] for _ in range(rng.randint(4, 9))]
+    near = [names[(index + rng.randint(-6, 6)) % len(names)] for _ in range(rng.randint(5, 10))]
     miles = rng.randint(2, 60)
     return Town(
         name=names[index],
@@ -141,7 +150,7 @@ def _town(index: int, names: list[str], counties: list[str], rng: random.Random)
         minutes=miles * 2 + rng.randint(0, 15),
         road=rng.choice(ROADS),
         clinic=rng.choice(CLINICS),
-        notes=_words(rng, 30, 60),
+        notes=_words(rng, 20, 40),
     )
 
 
@@ -151,6 +160,7 @@ def _words(rng: random.Random, least: int, most: int) -> str:
 
 
 def _main_html(town: Town, service: str, rng: random.Random) -> str:
+    """The <main> of a town page, marked up like the real template (sections, lists, a map)."""
     slots = {
         "service": SERVICE_NAMES[service],
         "town": town.name,
@@ -158,67 +168,130 @@ def _main_html(town: Town, service: str, rng: random.Random) -> str:
         "county": town.county,
         "brand": "NOVA Health Recovery",
     }
-    paragraphs = [rng.choice(INTROS).format(**slots)]
-    paragraphs += [p.format(**slots) for p in rng.sample(SERVICE_PARAGRAPHS, 2)]
-    paragraphs.append(
-        f"{town.name} is in {town.county}, {town.state}. Patients in ZIP codes "
-        f"{', '.join(town.zips)} reach our {town.clinic} clinic in about {town.minutes} minutes; "
-        f"it is {town.miles} miles away via {town.road}. We also serve nearby "
-        f"{', '.join(town.neighbours)}."
+    zips = "".join(f"<li>{z}: {town.name}, {town.county}</li>" for z in town.zips)
+    parts = [
+        f'<main id="content">\n<h1>{escape(SERVICE_NAMES[service].capitalize())} for '
+        f"{town.name}, {town.state}</h1>",
+        f'<p class="lead">{escape(rng.choice(INTROS).format(**slots))}</p>',
+        '<aside class="cta" aria-label="Contact"><p><strong>No referral needed.</strong> Call '
+        '<a href="tel:+17035550100">703-555-0100</a> to ask about a consultation.</p></aside>',
+        f'<section aria-labelledby="zips"><h2 id="zips">{town.name} ZIP codes we serve</h2>'
+        f'<ul class="zips">{zips}</ul></section>',
+        f'<section aria-labelledby="where"><h2 id="where">Where {town.name} is</h2><p>'
+        f"{town.name} is in {town.county}, {town.state}. Our {town.clinic} clinic is about "
+        f"{town.miles} miles away, roughly {town.minutes} minutes by car via {town.road}.</p>"
+        f"<p>About {town.name}: {town.notes}.</p></section>",
+        _map(town, rng),
+        _nearby(town),
+        "<section>"
+        + f"<p>{escape(rng.choice(SERVICE_PARAGRAPHS).format(**slots))}</p>"
+        + f"<p>Our patients from {town.name} say: {_words(rng, 30, 60)}.</p></section>",
+        '<section aria-labelledby="faq"><h2 id="faq">Questions</h2>'
+        + "".join(f"<p>{escape(q.format(**slots))}</p>" for q in rng.sample(FAQS, 2))
+        + "</section>",
+        f"<p>{escape(rng.choice(CALLS).format(**slots))}</p>",
+        "</main>",
+    ]
+    return "\n".join(parts)
+
+
+def _map(town: Town, rng: random.Random) -> str:
+    places = [*town.neighbours, town.name]
+    marks = "".join(
+        f'<circle cx="{rng.uniform(20, 620):.1f}" cy="{rng.uniform(20, 400):.1f}" r="4" '
+        f'fill="#4a5561"/><text x="{rng.uniform(20, 620):.1f}" y="{rng.uniform(20, 400):.1f}" '
+        f'font-size="12" fill="#1b1f24">{name}</text>\n'
+        for name in places
     )
-    paragraphs.append(f"About {town.name}: {town.notes}.")
-    paragraphs.append(f"Our patients from {town.name} say: {_words(rng, 60, 110)}.")
-    paragraphs += [q.format(**slots) for q in rng.sample(FAQS, 3)]
-    paragraphs.append(rng.choice(CALLS).format(**slots))
-    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    title = escape(f"{SERVICE_NAMES[service].capitalize()} in {town.name}, {town.state}")
-    return f"<main>\n<h1>{title}</h1>\n{body}\n</main>"
-
-
-def _page(main: str, title: str) -> str:
-    nav = "".join(f'<li><a href="/{s}/">{SERVICE_NAMES[s]}</a></li>' for s in SERVICES)
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<script type="application/ld+json">{"@type": "MedicalClinic"}</script></head>\n'
-        '<body data-kind="town"><header><a href="/">NOVA Health Recovery</a>'
-        f"<nav><ul>{nav}</ul></nav></header>\n{main}\n"
-        "<footer><p>NOVA Health Recovery, 10 Main Street, Fairfax, VA. This page is general "
-        "information, not medical advice. In a crisis call or text 988.</p></footer>"
-        "</body></html>\n"
+        '<figure class="map-figure"><svg class="map" viewBox="0 0 640 420" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>Map of {town.name} and nearby communities'
+        f'</title><rect width="640" height="420" fill="#f6fafb"/>\n{marks}</svg>'
+        f"<figcaption>{town.name} and the {len(town.neighbours)} nearest communities we serve."
+        "</figcaption></figure>"
+    )
+
+
+def _nearby(town: Town) -> str:
+    items = "".join(
+        f'<li><a href="/{town.state.lower()}/{name.lower().replace(" ", "-")}/">{name}, '
+        f'{town.state}</a> <span class="note">about {3 + 4 * k} miles from {town.name}</span></li>'
+        for k, name in enumerate(town.neighbours)
+    )
+    return (
+        '<section aria-labelledby="nearby"><h2 id="nearby">Nearby communities we serve</h2>'
+        f'<ul class="towns">{items}</ul></section>'
+    )
+
+
+def _page(main: str, title: str, url: str) -> str:
+    """A whole page: head with metadata and JSON-LD, header, breadcrumbs, main, footer."""
+    nav = "".join(f'<li><a href="/{s}/">{SERVICE_NAMES[s]}</a></li>' for s in SERVICES)
+    links = "".join(f'<li><a href="/{SERVICE}/{k}/">{k.upper()}</a></li>' for k in STATE_LIST)
+    sources = "".join(f'<li id="ref-{k}">{SOURCE}</li>' for k in range(3))
+    meta = "".join(
+        f'<meta property="og:{key}" content="{title} | NOVA Health Recovery">\n'
+        for key in ("title", "description", "site_name", "url", "type", "locale")
+    )
+    crumbs = "".join(f'{{"@type":"ListItem","position":{k},"name":"{title}"}},' for k in range(4))
+    return (
+        f'<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title} | NOVA Health Recovery</title>\n"
+        f'<meta name="description" content="Treatment for {title}.">\n'
+        f'<link rel="canonical" href="https://www.example.com{url}">\n{meta}'
+        '<link rel="stylesheet" href="/assets/style.css">\n'
+        '<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{'
+        f'"@type":"MedicalWebPage","url":"https://www.example.com{url}","name":"{title}"}},'
+        f'{{"@type":"BreadcrumbList","itemListElement":[{crumbs.rstrip(",")}]}}]}}</script>\n'
+        '</head>\n<body data-kind="town">\n<a class="skip" href="#content">Skip to main '
+        'content</a>\n<header class="site-header"><a class="brand" href="/">NOVA Health '
+        f'Recovery</a><nav aria-label="Main"><ul>{nav}</ul></nav></header>\n'
+        '<nav class="breadcrumbs" aria-label="Breadcrumb"><ol><li><a href="/">Home</a></li>'
+        f'<li><a href="{url}">{title}</a></li></ol></nav>\n{main}\n'
+        '<footer class="site-footer"><section class="crisis"><h2>In crisis?</h2><p>If you are '
+        "thinking about suicide or are in crisis, call or text 988 to reach the 988 Suicide "
+        "&amp; Crisis Lifeline, any time of day or night.</p></section>"
+        f'<section><h2>Sources</h2><ol class="sources">{sources}</ol></section>'
+        f'<nav aria-label="Areas we serve"><h2>Areas we serve</h2><ul>{links}</ul></nav>'
+        "<p>NOVA Health Recovery, Fairfax, VA. This page is general information, not medical "
+        "advice.</p></footer>\n</body>\n</html>\n"
     )
 
 
 def _planted(main: str, source: Town, target: Town, rng: random.Random) -> str:
-    """A near-copy of another town's main content: the town name swapped, a few words changed."""
-    words = main.replace(source.name, target.name).split(" ")
-    for _ in range(rng.randint(0, 6)):
-        words[rng.randrange(len(words))] = rng.choice(FILLER)
+    """A sloppy clone of another town's main content: the name swapped in the heading and lead
+    only, a few words changed."""
+    words = main.replace(source.name, target.name, 2).split(" ")
+    plain = [k for k, word in enumerate(words) if word.isalpha()]
+    for k in rng.sample(plain, rng.randint(0, 6)):
+        words[k] = rng.choice(FILLER)
     return " ".join(words)
 
 
 def write_site(site: Path, pages: int, seed: int = SEED) -> list[tuple[str, str]]:
-    """Write ``pages`` town pages and a few other pages under ``site``.
+    """Write ``pages`` town pages (one service, like the real site) and a few other pages.
 
-    Returns the planted near-copies as (source URL, copy URL) pairs.
+    Every 1000th page is a sloppy clone of an earlier one. Returns the planted
+    (source URL, clone URL) pairs.
     """
     rng = random.Random(seed)
-    towns = _towns(-(-pages // len(SERVICES)), rng)
-    mains: dict[tuple[int, str], str] = {}
+    towns = _towns(pages, rng)
+    mains: list[str] = []
     planted = []
-    for index in range(pages):
-        number, service = index // len(SERVICES), SERVICES[index % len(SERVICES)]
-        main = _main_html(towns[number], service, rng)
-        if index % 1000 == 999:
+    for number, town in enumerate(towns):
+        main = _main_html(town, SERVICE, rng)
+        if number % 1000 == 999:
             source = rng.randrange(number)
-            main = _planted(mains[source, service], towns[source], towns[number], rng)
-            planted.append((_url(towns[source], service), _url(towns[number], service)))
-        mains[number, service] = main
-        path = site / _url(towns[number], service).strip("/") / "index.html"
+            main = _planted(mains[source], towns[source], town, rng)
+            planted.append((_url(towns[source], SERVICE), _url(town, SERVICE)))
+        mains.append(main)
+        path = site / _url(town, SERVICE).strip("/") / "index.html"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_page(main, escape(towns[number].name)), encoding="utf-8")
+        title = escape(f"{town.name}, {town.state}")
+        path.write_text(_page(main, title, _url(town, SERVICE)), encoding="utf-8")
     for kind in ("index", "state", "county", "topic"):
-        page = _page("<main><p>Not a town page.</p></main>", kind)
+        page = _page("<main><p>Not a town page.</p></main>", kind, f"/{kind}.html")
         (site / f"{kind}.html").write_text(page.replace('"town"', f'"{kind}"'), encoding="utf-8")
     return planted
 
@@ -243,10 +316,18 @@ def _generate(site: Path, pages: int) -> list[tuple[str, str]]:
         return pool.submit(write_site, site, pages).result()
 
 
-def _run(site: Path) -> tuple[float, AuditReport]:
-    start = time.perf_counter()
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (the pool workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run(site: Path) -> tuple[float, float, AuditReport]:
+    """Wall-clock and CPU seconds of one ``audit_site`` call, and its report."""
+    cpu, start = _cpu_seconds(), time.perf_counter()
     report = audit_site(site)
-    return time.perf_counter() - start, report
+    return time.perf_counter() - start, _cpu_seconds() - cpu, report
 
 
 def _summary(seconds: list[float], report: AuditReport, planted: list[tuple[str, str]]) -> str:
@@ -260,8 +341,7 @@ def _summary(seconds: list[float], report: AuditReport, planted: list[tuple[str,
         f"{report.pages / median:.0f} pages/s\n"
         f"peak RSS: main process {own:.0f} MiB, largest child {child:.0f} MiB\n"
         f"method {report.method}, max {report.maximum:.3f}, p95 {report.p95:.3f}, "
-        f"{len(report.flagged)} flagged, planted near-copies flagged {caught}/{len(planted)}\n"
-        f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"{len(report.flagged)} flagged, planted near-copies flagged {caught}/{len(planted)}"
     )
 
 
@@ -285,9 +365,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
         seconds = []
         for run in range(1, args.runs + 1):
-            elapsed, report = _run(site)
+            elapsed, cpu, report = _run(site)
             seconds.append(elapsed)
-            print(f"run {run}: {elapsed:.2f} s")
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            print(f"run {run}: {elapsed:.2f} s wall, {cpu:.2f} s CPU; load average {load}")
         print(_summary(seconds, report, planted))
         print(format_report(report))
     finally:
