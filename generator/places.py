@@ -10,10 +10,11 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+from scipy.spatial import cKDTree
+
 from .geo import Point, ZipRecord, centroid, compass_direction, distance_miles
 from .validate import STATE_NAMES, Location, name_key
-
-GRID_DEGREES = 0.5
 
 
 @dataclass(frozen=True)
@@ -136,60 +137,26 @@ def bearing(origin: Point, target: Point) -> Bearing:
 
 
 def nearest_towns(towns: tuple[Town, ...], count: int) -> dict[tuple[str, str], tuple[Town, ...]]:
-    """The `count` nearest other towns of every town, found through a coarse grid of cells."""
-    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
+    """The `count` nearest other towns of every town (exact, by great-circle distance).
+
+    Towns become points on the unit sphere, where straight chord length orders pairs exactly as
+    great-circle distance does, so a k-d tree answers every query in logarithmic time."""
+    if len(towns) < 2 or count < 1:
+        return {town.key: () for town in towns}
+    points = np.array([_unit_vector(t.point) for t in towns])
+    k = min(count + 1, len(towns))
+    _, indices = cKDTree(points).query(points, k=k)
+    nearest = {}
     for index, town in enumerate(towns):
-        cells[_cell(town.point)].append(index)
-    extent = max((max(abs(r), abs(c)) for r, c in cells), default=0)
-    return {
-        town.key: tuple(towns[i] for i in _nearest(index, towns, cells, count, extent))
-        for index, town in enumerate(towns)
-    }
+        others = [int(i) for i in np.atleast_1d(indices[index]) if i != index][:count]
+        # Equal distances (towns sharing a centroid) are ordered by name, for stable output.
+        others.sort(
+            key=lambda i: (round(distance_miles(town.point, towns[i].point), 6), towns[i].name)
+        )
+        nearest[town.key] = tuple(towns[i] for i in others)
+    return nearest
 
 
-def _cell(point: Point) -> tuple[int, int]:
-    return (math.floor(point.latitude / GRID_DEGREES), math.floor(point.longitude / GRID_DEGREES))
-
-
-def _nearest(
-    index: int,
-    towns: tuple[Town, ...],
-    cells: dict[tuple[int, int], list[int]],
-    count: int,
-    extent: int,
-) -> list[int]:
-    origin = towns[index].point
-    row, col = _cell(origin)
-    found: list[tuple[float, str, int]] = []
-    ring = 0
-    max_ring = 2 * extent + 1
-    while ring <= max_ring:
-        for cell in _ring(row, col, ring):
-            for other in cells.get(cell, ()):
-                if other != index:
-                    found.append(
-                        (distance_miles(origin, towns[other].point), towns[other].name, other)
-                    )
-        found.sort()
-        if len(found) == len(towns) - 1:
-            break
-        # Every town outside the rings searched so far is at least `ring` cells away.
-        if len(found) >= count and found[count - 1][0] <= _ring_reach_miles(origin, ring):
-            break
-        ring += 1
-    return [other for _, _, other in found[:count]]
-
-
-def _ring(row: int, col: int, ring: int):
-    for r in range(row - ring, row + ring + 1):
-        for c in range(col - ring, col + ring + 1):
-            if max(abs(r - row), abs(c - col)) == ring:
-                yield (r, c)
-
-
-def _ring_reach_miles(origin: Point, ring: int) -> float:
-    """A lower bound on the distance to any point outside the searched square of cells."""
-    degrees = ring * GRID_DEGREES
-    lat_miles = degrees * 68.7
-    lon_miles = degrees * 68.7 * math.cos(math.radians(min(89.0, abs(origin.latitude) + degrees)))
-    return min(lat_miles, lon_miles)
+def _unit_vector(point: Point) -> tuple[float, float, float]:
+    lat, lon = math.radians(point.latitude), math.radians(point.longitude)
+    return (math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat))
