@@ -33,8 +33,8 @@ NUM_PERM = 256
 MINHASH_SEED = 1
 MINHASH_SCHEME = "affine32"
 LSH_THRESHOLD = 0.4
-# Candidates are measured exactly only if their MinHash estimate is within this margin
-# (about five standard deviations of a 256-value estimate) of the threshold or of the top.
+# LSH candidates are measured exactly if their MinHash estimate is within this margin (about
+# five standard deviations of a 256-value estimate) of the LSH threshold or of the top pairs.
 ESTIMATE_MARGIN = 0.15
 SAMPLE_PAIRS = 200_000
 SAMPLE_SEED = 20_240_501
@@ -461,13 +461,14 @@ def _agreement(signatures: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarr
     return np.concatenate(parts)
 
 
-def _worth_measuring(candidates: _Candidates, threshold: float, top: int) -> np.ndarray:
-    """Candidates whose MinHash estimate is within the margin of the threshold or of the top."""
+def _worth_measuring(candidates: _Candidates, cut: float, top: int) -> np.ndarray:
+    """Candidates whose MinHash estimate is within the margin of ``cut`` or of the ``top``-th
+    best estimate, whichever is lower; the rest are left to the random sample."""
     estimate = candidates.agreement / NUM_PERM
     if len(estimate) <= top:
         return np.arange(len(estimate))
     best = np.partition(estimate, len(estimate) - top)[len(estimate) - top] if top > 0 else 1.0
-    return np.flatnonzero(estimate >= min(threshold, best) - ESTIMATE_MARGIN)
+    return np.flatnonzero(estimate >= min(cut, best) - ESTIMATE_MARGIN)
 
 
 def _sample_pairs(pages: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -577,8 +578,9 @@ def _lsh_report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
     stands for the rest, each sampled pair weighted by how many pairs it represents."""
     pages = len(corpus.keys)
     pairs = pages * (pages - 1) // 2
-    found = _lsh_candidates(corpus.signatures, _lsh_threshold(threshold))
-    chosen = _worth_measuring(found, threshold, top)
+    lsh_threshold = _lsh_threshold(threshold)
+    found = _lsh_candidates(corpus.signatures, lsh_threshold)
+    chosen = _worth_measuring(found, lsh_threshold, top)
     index = _shared_index(corpus)  # after the LSH index is freed: lower peak memory
     measured = _score_pairs(index, found.i[chosen], found.j[chosen])
     sample = _score_pairs(index, *_sample_pairs(pages, SAMPLE_PAIRS))
