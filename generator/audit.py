@@ -104,7 +104,12 @@ def main_text(html: bytes) -> str:
     ``<main>`` has no main text (``""``).
     """
     root = _parse(html)
-    main = None if root is None else root.find(".//main")
+    return "" if root is None else main_text_of(root)
+
+
+def main_text_of(root: lxml.html.HtmlElement) -> str:
+    """`main_text` of an already parsed page. The tree is changed: read it for nothing else."""
+    main = root.find(".//main")
     if main is None:
         return ""
     lxml.etree.strip_elements(main, *_SKIPPED_TAGS, with_tail=False)
@@ -579,9 +584,13 @@ def _lsh_report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
     pages = len(corpus.keys)
     pairs = pages * (pages - 1) // 2
     lsh_threshold = _lsh_threshold(threshold)
-    found = _lsh_candidates(corpus.signatures, lsh_threshold)
+    # The LSH index (many small Python objects) lives in a child process: it runs beside the
+    # shingle index built here, and its memory goes back to the system when it is done.
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(_lsh_candidates, corpus.signatures, lsh_threshold)
+        index = _shared_index(corpus)
+        found = future.result()
     chosen = _worth_measuring(found, lsh_threshold, top)
-    index = _shared_index(corpus)  # after the LSH index is freed: lower peak memory
     measured = _score_pairs(index, found.i[chosen], found.j[chosen])
     sample = _score_pairs(index, *_sample_pairs(pages, SAMPLE_PAIRS))
     outside = ~np.isin(sample.i * pages + sample.j, measured.i * pages + measured.j)
