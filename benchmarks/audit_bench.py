@@ -6,6 +6,7 @@ paragraph, site chrome outside <main>, a few planted near-copies), writing them 
 tmpfs directory, and timing ``audit_site`` over several runs.
 
     python benchmarks/audit_bench.py --pages 30000 --runs 3 [--dir /mnt/bench] [--keep]
+    python benchmarks/audit_bench.py --site /dev/shm/some-built-site --runs 3
 
 The site goes to a new ``audit-bench-*`` folder under ``--dir`` (removed afterwards).
 """
@@ -341,18 +342,38 @@ def _summary(seconds: list[float], report: AuditReport, planted: list[tuple[str,
         f"{report.pages / median:.0f} pages/s\n"
         f"peak RSS: main process {own:.0f} MiB, largest child {child:.0f} MiB\n"
         f"method {report.method}, max {report.maximum:.3f}, p95 {report.p95:.3f}, "
-        f"{len(report.flagged)} flagged, planted near-copies flagged {caught}/{len(planted)}"
+        f"{len(report.flagged)} flagged"
+        + (f", planted near-copies flagged {caught}/{len(planted)}" if planted else "")
     )
 
 
+def _timed_runs(site: Path, runs: int, planted: list[tuple[str, str]]) -> None:
+    seconds = []
+    for run in range(1, runs + 1):
+        elapsed, cpu, report = _run(site)
+        seconds.append(elapsed)
+        print(f"run {run}: {elapsed:.2f} s wall, {cpu:.2f} s CPU; load average {_load()}")
+    print(_summary(seconds, report, planted))
+    print(format_report(report))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Generate the site, time ``audit_site`` ``--runs`` times, print the figures."""
+    """Generate the site (or take ``--site``), time ``audit_site`` ``--runs`` times, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=30_000, help="town pages (default 30000)")
     parser.add_argument("--runs", type=int, default=3, help="timed audits (default 3)")
     parser.add_argument("--dir", type=Path, default=None, help="tmpfs folder (default /dev/shm)")
     parser.add_argument("--keep", action="store_true", help="keep the generated site")
+    parser.add_argument("--site", type=Path, help="audit this built site instead of generating")
     args = parser.parse_args(argv)
+    if args.site:
+        print(f"auditing {args.site}; {os.cpu_count()} cpus, load average {_load()}")
+        _timed_runs(args.site, args.runs, [])
+        return 0
     base = args.dir or _default_dir()
     if not _is_tmpfs(base):
         print(f"warning: {base} is not tmpfs; timings include disk reads", file=sys.stderr)
@@ -361,16 +382,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         planted = _generate(site, args.pages)
         print(f"wrote {args.pages} town pages ({len(planted)} planted near-copies) to {site} "
-              f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cpus, load average "
-              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
-        seconds = []
-        for run in range(1, args.runs + 1):
-            elapsed, cpu, report = _run(site)
-            seconds.append(elapsed)
-            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            print(f"run {run}: {elapsed:.2f} s wall, {cpu:.2f} s CPU; load average {load}")
-        print(_summary(seconds, report, planted))
-        print(format_report(report))
+              f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cpus, "
+              f"load average {_load()}")  # fmt: skip
+        _timed_runs(site, args.runs, planted)
     finally:
         if not args.keep:
             shutil.rmtree(site, ignore_errors=True)
