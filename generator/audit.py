@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -289,8 +290,16 @@ def _map_chunks(function: Callable, items: Sequence, *extra: object) -> list:
     if workers == 1:
         return [function(chunk, *extra) for chunk in chunks]
     repeated = [[arg] * len(chunks) for arg in extra]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with _pool(workers) as pool:
         return list(pool.map(function, chunks, *repeated))
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool that forks where the platform can: workers need no re-import, and the
+    entry script (``python -m generator``) is never run again in them."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 # --- exact intersections ---------------------------------------------------------------------
@@ -586,7 +595,7 @@ def _lsh_report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
     lsh_threshold = _lsh_threshold(threshold)
     # The LSH index (many small Python objects) lives in a child process: it runs beside the
     # shingle index built here, and its memory goes back to the system when it is done.
-    with ProcessPoolExecutor(max_workers=1) as pool:
+    with _pool(1) as pool:
         future = pool.submit(_lsh_candidates, corpus.signatures, lsh_threshold)
         index = _shared_index(corpus)
         found = future.result()
