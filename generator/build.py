@@ -1,8 +1,9 @@
-"""The build pipeline: load -> validate -> plan -> render -> check -> publish, top to bottom.
+"""The build pipeline: load -> validate -> plan -> produce (render, stage, check) -> publish.
 
 `build()` reads as the list of stages. Every input problem is gathered before anything is
 rendered; every output problem is found before anything is published; the previous output is
-replaced only by a complete, checked tree.
+replaced only by a complete, checked tree. Pages are produced on every core and streamed to
+the staged tree, so memory does not grow with the size of the site.
 """
 
 from __future__ import annotations
@@ -12,38 +13,46 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
-from .check import check_pages, has_errors
+from .check import check_unique, has_errors
 from .content import Copy, load_copy
 from .geo import Point, city_centroid
 from .load import read_table
-from .pages import Page, TownBody
-from .places import group_places
+from .pages import TownBody
+from .places import Places, group_places
 from .plan import SitePlan, plan_site
 from .problems import Finding, InputError, Problem, Severity
+from .produce import ProduceContext, Produced, produce_pages
+from .progress import NoProgress, Progress
 from .publish import (
     BuildRecord,
     OutputFile,
     OutputLocation,
     PublishResult,
+    Staging,
     check_output_folder,
     output_lock,
     output_matches_record,
-    publish,
     read_record,
     write_record,
 )
-from .quality import audit_town_pages
-from .render import make_environment, render_page
+from .quality import GateResult, audit_town_pages
+from .redirects import TownTrace, plan_redirects
 from .settings import Settings, load_settings
-from .sitemap import SitemapEntry, build_sitemaps, robots_txt
+from .site_files import (
+    ASSETS,
+    FIXED_NAMES,
+    build_time,
+    lastmods,
+    read_assets,
+    redirect_files,
+    robots_file,
+    sitemap_files,
+)
 from .sitemap_check import check_sitemap_bytes
 from .validate import ValidatedTable, validate_table
-
-ASSETS = ("assets/style.css",)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class BuildOptions:
     out: Path = Path("output")
     strict: bool = False
     force: bool = False
+    workers: int | None = None  # processes for producing pages; None: one per core
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.project / path
@@ -97,6 +107,14 @@ class BuildResult:
         return dict(sorted(Counter(p.kind for p in self.pages).items()))
 
 
+@dataclass(frozen=True)
+class Inputs:
+    settings: Settings
+    table: ValidatedTable
+    copy: Copy
+    assets: list[OutputFile]
+
+
 class BuildFailed(Exception):
     """Output checks failed; nothing was published."""
 
@@ -105,7 +123,7 @@ class BuildFailed(Exception):
         self.findings = findings
 
 
-def build(options: BuildOptions) -> BuildResult:
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     started = time.perf_counter()
     location = OutputLocation(options.resolve(options.out))
     check_output_folder(location.folder, _inputs(options))
@@ -118,38 +136,50 @@ def build(options: BuildOptions) -> BuildResult:
             and output_matches_record(location, previous)
         ):
             return _unchanged_result(previous, time.perf_counter() - started)
-        settings, validated, copy = load_inputs(options)
-        places = group_places(validated.locations, clinic_point(settings), validated.file)
-        plan = plan_site(places, copy, settings)
-        pages = render_pages(plan, options.resolve(options.templates))
-        gate = audit_town_pages(_town_pages(pages), settings.quality, _zip_counts(plan))
-        if gate.demoted:
-            plan = plan_site(places, copy, settings, gate.demoted)
-            pages = render_pages(plan, options.resolve(options.templates))
-        files, sitemap_files = assemble(plan, pages, previous, options, settings)
-        findings = [*gate.findings, *check_output(files, sitemap_files, plan, settings)]
-        if has_errors(findings, options.strict):
-            raise BuildFailed(findings)
-        result = publish(location, files, previous)
-        write_record(location, _record(files, sitemap_files, previous, fingerprint))
-    warnings = [str(p) for p in validated.warnings] + [str(f) for f in findings]
+        inputs = load_inputs(options)
+        settings = inputs.settings
+        places = group_places(inputs.table.locations, clinic_point(settings), inputs.table.file)
+        with Staging(location, previous) as staging:
+            plan, produced, gate = produce_site(places, inputs, options, staging, progress)
+            redirects = _redirects(plan, previous)
+            lastmod = lastmods(
+                {p.staged.path: p.staged.digest for p in produced}, previous, build_time()
+            )
+            sitemaps = sitemap_files(plan.pages, lastmod, settings)
+            for item in [
+                *inputs.assets,
+                *sitemaps,
+                robots_file(settings),
+                *redirect_files(redirects),
+            ]:
+                staging.add(item.path, item.data)
+            findings = [
+                *gate.findings,
+                *_page_findings(produced),
+                *_sitemap_findings(sitemaps, settings),
+            ]
+            if has_errors(findings, options.strict):
+                raise BuildFailed(findings)
+            result = staging.finish()
+            write_record(location, _record(staging, previous, fingerprint, plan, redirects))
+    warnings = [str(p) for p in inputs.table.warnings] + [str(f) for f in findings]
     warnings += _settings_warnings(settings)
-    return _result(
-        plan, result, warnings, time.perf_counter() - started, {"uniqueness": gate.report.to_dict()}
-    )
+    extra = {"uniqueness": gate.report.to_dict(), "redirects": redirects}
+    return _result(plan, result, warnings, time.perf_counter() - started, extra)
 
 
-def load_inputs(options: BuildOptions) -> tuple[Settings, ValidatedTable, Copy]:
-    """Read settings, table and copy, reporting the problems of all three at once."""
+def load_inputs(options: BuildOptions) -> Inputs:
+    """Read settings, table, copy and assets, reporting the problems of all at once."""
     problems: list[Problem] = []
     settings = _attempt(lambda: load_settings(options.config_path), problems)
-    validated = _attempt(
+    table = _attempt(
         lambda: validate_table(read_table(options.resolve(options.locations))), problems
     )
     copy = _attempt(lambda: load_copy(options.resolve(options.content)), problems)
+    assets = _attempt(lambda: read_assets(options.resolve(options.templates)), problems)
     if any(p.severity is Severity.ERROR for p in problems):
         raise InputError(problems)
-    return settings, validated, copy
+    return Inputs(settings, table, copy, assets)
 
 
 def _attempt(step, problems: list[Problem]):
@@ -170,9 +200,8 @@ def clinic_point(settings: Settings) -> Point:
             [
                 Problem(
                     "settings",
-                    f"the ZIP database has no city '{clinic.city}' in "
-                    f"{clinic.state}; set clinic.latitude and "
-                    "clinic.longitude",
+                    f"the ZIP database has no city '{clinic.city}' in {clinic.state}; "
+                    "set clinic.latitude and clinic.longitude",
                     column="clinic.city",
                 )
             ]
@@ -180,66 +209,89 @@ def clinic_point(settings: Settings) -> Point:
     return point
 
 
-def _town_pages(pages: list[tuple[Page, bytes]]) -> list[tuple[str, str, bytes]]:
-    return [(page.href, page.path, data) for page, data in pages if page.kind == "town"]
+def produce_site(
+    places: Places,
+    inputs: Inputs,
+    options: BuildOptions,
+    staging: Staging,
+    progress: Progress | None,
+) -> tuple[SitePlan, list[Produced], GateResult]:
+    """Plan, produce every page, and run the uniqueness gate; when the gate demotes pages,
+    plan and produce again with them demoted."""
+    settings = inputs.settings
+    plan = plan_site(places, inputs.copy, settings)
+    produced = _produce(plan, options, staging, progress)
+    gate = audit_town_pages(_town_texts(plan, produced), settings.quality, _zip_counts(plan))
+    if gate.demoted:
+        first_paths = {p.path for p in plan.pages}
+        plan = plan_site(places, inputs.copy, settings, gate.demoted)
+        staging.discard(first_paths - {p.path for p in plan.pages})
+        produced = _produce(plan, options, staging, progress)
+    return plan, produced, gate
+
+
+def _produce(
+    plan: SitePlan, options: BuildOptions, staging: Staging, progress: Progress | None
+) -> list[Produced]:
+    settings = plan.site.settings
+    context = ProduceContext(
+        site=plan.site,
+        templates=options.resolve(options.templates),
+        staging=staging.folder,
+        current=staging.location.folder,
+        previous_digests=staging.previous_digests(),
+        site_root=settings.site_root,
+        files=frozenset([*(p.path for p in plan.pages), *ASSETS, *FIXED_NAMES]),
+        sitemap_urls={p.path: p.url for p in plan.pages if p.indexable},
+    )
+    progress = progress or NoProgress()
+    progress.start("producing pages", len(plan.pages))
+    try:
+        produced = produce_pages(plan.pages, context, options.workers, progress.advance)
+    finally:
+        progress.finish()
+    for item in produced:
+        staging.keep(item.staged)
+    return produced
+
+
+def _town_texts(plan: SitePlan, produced: list[Produced]) -> list[tuple[str, str, str]]:
+    return [
+        (page.href, page.path, item.main_text)
+        for page, item in zip(plan.pages, produced, strict=True)
+        if page.kind == "town"
+    ]
 
 
 def _zip_counts(plan: SitePlan) -> dict[str, int]:
     return {p.href: len(p.body.zips) for p in plan.pages if isinstance(p.body, TownBody)}
 
 
-def render_pages(plan: SitePlan, templates: Path) -> list[tuple[Page, bytes]]:
-    environment = make_environment(templates)
-    return [(page, render_page(page, plan.site, environment)) for page in plan.pages]
+def _page_findings(produced: list[Produced]) -> list[Finding]:
+    return [f for item in produced for f in item.findings] + check_unique(produced)
 
 
-def assemble(
-    plan: SitePlan,
-    pages: list[tuple[Page, bytes]],
-    previous: BuildRecord,
-    options: BuildOptions,
-    settings: Settings,
-) -> tuple[list[OutputFile], list[OutputFile]]:
-    """Pages, assets, sitemap and robots.txt as files, with lastmod kept from the record."""
-    files = [OutputFile(page.path, data) for page, data in pages]
-    files += [
-        OutputFile(asset, (options.resolve(options.templates) / asset).read_bytes())
-        for asset in ASSETS
-    ]
-    now = build_time()
-    entries = []
-    for (page, _), item in zip(pages, files, strict=False):
-        if page.indexable:
-            entries.append(SitemapEntry(page.url, previous.lastmod(item.path, item.digest) or now))
-    sitemaps = [
-        OutputFile(s.path, s.data)
-        for s in build_sitemaps(
-            entries,
-            settings.site_root,
-            max_urls=settings.sitemap.max_urls,
-            gzip=settings.sitemap.gzip,
-        )
-    ]
-    robots = OutputFile("robots.txt", robots_txt(settings.site_root + "sitemap.xml"))
-    return sorted([*files, *sitemaps, robots], key=lambda f: f.path), sitemaps
+def _sitemap_findings(sitemaps: list[OutputFile], settings: Settings) -> list[Finding]:
+    return [f for s in sitemaps for f in check_sitemap_bytes(s.data, s.path, settings.site_root)]
 
 
-def check_output(
-    files: list[OutputFile], sitemap_files: list[OutputFile], plan: SitePlan, settings: Settings
-) -> list[Finding]:
-    findings = []
-    for sitemap in sitemap_files:
-        findings += check_sitemap_bytes(sitemap.data, sitemap.path, settings.site_root)
-    expected = {p.path: p.url for p in plan.pages if p.indexable}
-    findings += check_pages({f.path: f.data for f in files}, settings.site_root, expected)
-    return findings
+def _redirects(plan: SitePlan, previous: BuildRecord) -> dict[str, str]:
+    traces = {href: TownTrace(tuple(t["zips"]), t["hub"]) for href, t in previous.towns.items()}
+    return plan_redirects(
+        traces,
+        previous.redirects,
+        _town_traces(plan),
+        {p.href for p in plan.pages},
+        plan.site.home.href,
+    )
 
 
-def build_time() -> str:
-    """Now as a W3C datetime, or SOURCE_DATE_EPOCH's time for reproducible builds."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-    return moment.replace(microsecond=0).isoformat()
+def _town_traces(plan: SitePlan) -> dict[str, TownTrace]:
+    return {
+        p.href: TownTrace(tuple(z.zip for z in p.body.zips), p.breadcrumbs[-2].href)
+        for p in plan.pages
+        if isinstance(p.body, TownBody)
+    }
 
 
 def input_fingerprint(options: BuildOptions) -> str:
@@ -270,23 +322,20 @@ def _inputs(options: BuildOptions) -> list[Path]:
 
 
 def _record(
-    files: list[OutputFile],
-    sitemap_files: list[OutputFile],
+    staging: Staging,
     previous: BuildRecord,
     fingerprint: str,
+    plan: SitePlan,
+    redirects: dict[str, str],
 ) -> BuildRecord:
-    now = build_time()
-    return BuildRecord(
-        fingerprint=fingerprint,
-        files={
-            f.path: {
-                "sha256": f.digest,
-                "size": str(len(f.data)),
-                "lastmod": previous.lastmod(f.path, f.digest) or now,
-            }
-            for f in files
-        },
-    )
+    staged = staging.staged.values()
+    lastmod = lastmods({s.path: s.digest for s in staged}, previous, build_time())
+    files = {
+        s.path: {"sha256": s.digest, "size": str(s.size), "lastmod": lastmod[s.path]}
+        for s in staged
+    }
+    towns = {href: {"zips": list(t.zips), "hub": t.hub} for href, t in _town_traces(plan).items()}
+    return BuildRecord(fingerprint, files, towns, redirects)
 
 
 def _settings_warnings(settings: Settings) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -95,14 +95,23 @@ class PageUnreadable(ValueError):
 
 def read_facts(path: str, data: bytes) -> PageFacts:
     """Parse one page; raise PageUnreadable when it is not UTF-8 or not a document."""
+    return facts_of(path, parse_page(data), data)
+
+
+def parse_page(data: bytes) -> Any:
+    """The page's document tree; PageUnreadable when it is not UTF-8 or not a document."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise PageUnreadable(f"is not UTF-8 (byte {error.start})") from None
     try:
-        tree = lxml_html.document_fromstring(data, parser=_parser())
+        return lxml_html.document_fromstring(data, parser=_parser())
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:
         raise PageUnreadable(f"does not parse as HTML: {error or 'empty document'}") from None
+
+
+def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
+    """What the checks need from a parsed page (the tree is only read)."""
     body = tree.find("body")
     return PageFacts(
         path=path,
@@ -154,15 +163,20 @@ def check_pages(
     for page in facts:
         sitemap_url = None if expected_urls is None else expected_urls.get(page.path)
         findings += check_page(page, site_root, files, sitemap_url, expected_urls is not None)
-    findings += _check_unique(facts, "title", "page.title-unique")
+    return findings + check_unique(facts)
+
+
+def check_unique(pages: Sequence[Any]) -> list[Finding]:
+    """Site-wide rules over pages with path, title, description, canonical and indexable."""
+    findings = _check_unique(pages, "title", "page.title-unique")
     findings += _check_unique(
-        [f for f in facts if f.indexable],
+        [p for p in pages if p.indexable],
         "description",
         "page.description-unique",
         Severity.WARNING,
     )
     findings += _check_unique(
-        [f for f in facts if f.canonical], "canonical", "page.canonical-unique"
+        [p for p in pages if p.canonical], "canonical", "page.canonical-unique"
     )
     return findings
 

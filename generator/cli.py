@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import progress
 from .audit import audit_site, format_report
 from .build import BuildFailed, BuildOptions, build
 from .problems import InputError, Severity
@@ -57,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--force", action="store_true", help="rebuild every page even when no input changed"
     )
+    build_cmd.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes producing pages (default: one per core)",
+    )
     build_cmd.set_defaults(handler=_build)
 
     validate_cmd = commands.add_parser("validate", help="check a built site (for auditors)")
@@ -90,9 +98,10 @@ def _build(args: argparse.Namespace) -> int:
         out=args.out,
         strict=args.strict,
         force=args.force,
+        workers=args.jobs,
     )
     try:
-        result = build(options)
+        result = build(options, progress.for_stream(sys.stderr))
     except InputError as error:
         _print_problems(error.problems)
         return EXIT_INPUT

@@ -51,6 +51,8 @@ class BuildRecord:
 
     fingerprint: str = ""
     files: dict[str, dict[str, str]] = field(default_factory=dict)
+    towns: dict[str, dict] = field(default_factory=dict)  # town href -> {"zips", "hub"}
+    redirects: dict[str, str] = field(default_factory=dict)  # old href -> new href
 
     def lastmod(self, path: str, digest: str) -> str | None:
         entry = self.files.get(path)
@@ -172,7 +174,10 @@ def read_record(location: OutputLocation) -> BuildRecord:
     files = raw.get("files", {})
     if not isinstance(files, dict) or not all(isinstance(e, dict) for e in files.values()):
         return BuildRecord()
-    return BuildRecord(fingerprint=str(raw.get("fingerprint", "")), files=files)
+    towns, redirects = raw.get("towns", {}), raw.get("redirects", {})
+    if not isinstance(towns, dict) or not isinstance(redirects, dict):
+        towns, redirects = {}, {}
+    return BuildRecord(str(raw.get("fingerprint", "")), files, towns, redirects)
 
 
 def write_record(location: OutputLocation, record: BuildRecord) -> None:
@@ -188,7 +193,13 @@ def write_record(location: OutputLocation, record: BuildRecord) -> None:
 
 def _record_data(record: BuildRecord) -> bytes:
     return json.dumps(
-        {"version": RECORD_VERSION, "fingerprint": record.fingerprint, "files": record.files},
+        {
+            "version": RECORD_VERSION,
+            "fingerprint": record.fingerprint,
+            "files": record.files,
+            "towns": record.towns,
+            "redirects": record.redirects,
+        },
         indent=1,
         sort_keys=True,
     ).encode("utf-8")
@@ -218,33 +229,114 @@ def output_matches_record(location: OutputLocation, record: BuildRecord) -> bool
     return bool(record.files)
 
 
+@dataclass(frozen=True)
+class StagedFile:
+    """One file put in the staged tree: written anew, or linked unchanged from the output."""
+
+    path: str
+    digest: str
+    size: int
+    written: bool
+
+
+def stage_file(
+    staging: Path, current: Path, path: str, data: bytes, previous_digest: str | None
+) -> StagedFile:
+    """Put one file in the staged tree; safe to call from several processes at once."""
+    target = staging / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    target.unlink(missing_ok=True)  # a page produced a second time (after the quality gate)
+    if previous_digest == digest and _link_same(current / path, target, data):
+        return StagedFile(path, digest, len(data), written=False)
+    with open(target, "xb") as handle:
+        handle.write(data)
+    return StagedFile(path, digest, len(data), written=True)
+
+
+class Staging:
+    """The new tree beside the output, filled file by file, then swapped in by `finish`.
+
+    Leaving the `with` block without `finish` (an error, a failed check) removes the staged
+    tree; an OSError becomes a PublishError saying the output was not changed."""
+
+    def __init__(self, location: OutputLocation, previous: BuildRecord) -> None:
+        self.location = location
+        self.previous = previous
+        self.folder = location.staging_path("staging")
+        self.staged: dict[str, StagedFile] = {}
+        self.finished = False
+
+    def __enter__(self) -> Staging:
+        try:
+            self.folder.mkdir()
+        except OSError as error:
+            raise self._error(error) from None
+        return self
+
+    def add(self, path: str, data: bytes) -> StagedFile:
+        staged = stage_file(
+            self.folder, self.location.folder, path, data, self._previous_digest(path)
+        )
+        self.keep(staged)
+        return staged
+
+    def keep(self, staged: StagedFile) -> None:
+        """Count a file another process staged."""
+        self.staged[staged.path] = staged
+
+    def discard(self, paths: set[str]) -> None:
+        """Take files out of the staged tree again (pages a second plan no longer has)."""
+        for path in paths:
+            (self.folder / path).unlink(missing_ok=True)
+            self.staged.pop(path, None)
+
+    def previous_digests(self) -> dict[str, str]:
+        return {path: entry.get("sha256", "") for path, entry in self.previous.files.items()}
+
+    def finish(self) -> PublishResult:
+        current = self.location.folder
+        ours = set(self.staged)
+        kept = _carry_over_foreign(current, self.folder, self.previous, ours)
+        removed = tuple(
+            sorted(p for p in self.previous.files if p not in ours and (current / p).exists())
+        )
+        _match_mode(self.folder, current)
+        _flush(self.folder)
+        write_atomically(
+            self.location.record_path, _record_data(_pending_record(self.previous, ours))
+        )
+        _swap_in(self.folder, self.location)
+        self.finished = True
+        written = sum(s.written for s in self.staged.values())
+        return PublishResult(written, len(self.staged) - written, removed, kept)
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if self.finished:
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, PublishError):
+            raise self._error(error) from None
+
+    def _previous_digest(self, path: str) -> str | None:
+        entry = self.previous.files.get(path)
+        return entry.get("sha256") if entry else None
+
+    def _error(self, error: OSError) -> PublishError:
+        folder = self.location.folder
+        return PublishError(
+            f"cannot write the new site beside {folder}: {_reason(error)}; {folder} was not changed"
+        )
+
+
 def publish(
     location: OutputLocation, files: list[OutputFile], previous: BuildRecord
 ) -> PublishResult:
     """Stage every file (hard-linking unchanged ones), carry over foreign files, swap."""
-    staging = location.staging_path("staging")
-    try:
-        staging.mkdir()
-        written, unchanged = _stage(staging, location.folder, files, previous)
-        ours = {f.path: f.data for f in files}
-        kept = _carry_over_foreign(location.folder, staging, previous, ours)
-        removed = tuple(
-            sorted(p for p in previous.files if p not in ours and (location.folder / p).exists())
-        )
-        _match_mode(staging, location.folder)
-        _flush(staging)
-        write_atomically(location.record_path, _record_data(_pending_record(previous, files)))
-        _swap_in(staging, location)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise PublishError(
-            f"cannot write the new site beside {location.folder}: {_reason(error)}; "
-            f"{location.folder} was not changed"
-        ) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return PublishResult(written, unchanged, removed, kept)
+    with Staging(location, previous) as staging:
+        for item in files:
+            staging.add(item.path, item.data)
+        return staging.finish()
 
 
 def _reason(error: OSError) -> str:
@@ -252,41 +344,19 @@ def _reason(error: OSError) -> str:
     return f"{error.strerror or error}{where}"
 
 
-def _pending_record(previous: BuildRecord, files: list[OutputFile]) -> BuildRecord:
+def _pending_record(previous: BuildRecord, ours: set[str]) -> BuildRecord:
     """The record while a swap may be under way: the files of both trees are the generator's,
     lastmods are the previous ones, and no fingerprint, so the next build never skips."""
     entries = dict(previous.files)
-    for item in files:
-        entries.setdefault(item.path, {"sha256": "", "size": "-1", "lastmod": ""})
-    return BuildRecord(fingerprint="", files=entries)
+    for path in sorted(ours):
+        entries.setdefault(path, {"sha256": "", "size": "-1", "lastmod": ""})
+    return BuildRecord("", entries, previous.towns, previous.redirects)
 
 
-def _stage(
-    staging: Path, current: Path, files: list[OutputFile], previous: BuildRecord
-) -> tuple[int, int]:
-    written = unchanged = 0
-    for item in files:
-        target = staging / item.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if _link_unchanged(current / item.path, target, item, previous):
-            unchanged += 1
-            continue
-        with open(target, "xb") as handle:
-            handle.write(item.data)
-        written += 1
-    return written, unchanged
-
-
-def _link_unchanged(old: Path, target: Path, item: OutputFile, previous: BuildRecord) -> bool:
-    entry = previous.files.get(item.path)
-    if not entry or entry.get("sha256") != item.digest:
-        return False
+def _link_same(old: Path, target: Path, data: bytes) -> bool:
+    """Hard-link the previous file when it still holds exactly these bytes."""
     try:
-        if (
-            old.is_symlink()
-            or old.stat().st_size != len(item.data)
-            or old.read_bytes() != item.data
-        ):
+        if old.is_symlink() or old.stat().st_size != len(data) or old.read_bytes() != data:
             return False
         os.link(old, target)
     except OSError:
@@ -295,7 +365,7 @@ def _link_unchanged(old: Path, target: Path, item: OutputFile, previous: BuildRe
 
 
 def _carry_over_foreign(
-    current: Path, staging: Path, previous: BuildRecord, ours: dict[str, bytes]
+    current: Path, staging: Path, previous: BuildRecord, ours: set[str]
 ) -> tuple[str, ...]:
     """Files in the output that the generator never wrote (e.g. a host's verification file),
     and folders holding none of its files, are linked into the new tree. A foreign file where
@@ -313,7 +383,7 @@ def _carry_over_foreign(
             if relative in previous.files:
                 continue
             if relative in ours:
-                if not _same_bytes(Path(root, name), ours[relative]):
+                if not _same_bytes(Path(root, name), (staging / relative).read_bytes()):
                     conflicts.append(relative)
                 continue
             _link_foreign(Path(root, name), staging / relative)

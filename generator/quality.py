@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .audit import AuditReport, PagePair, audit_texts, main_text
+from .audit import AuditReport, PagePair, audit_texts
 from .problems import Finding, Severity
 from .settings import QualitySettings
 
@@ -26,15 +26,15 @@ class GateResult:
 
 
 def audit_town_pages(
-    pages: Iterable[tuple[str, str, bytes]],
+    pages: Iterable[tuple[str, str, str]],
     settings: QualitySettings,
     zip_counts: Mapping[str, int],
 ) -> GateResult:
-    """pages: (href, output path, HTML) of every town page; zip_counts: ZIPs per href."""
+    """pages: (href, output path, main text) of every town page; zip_counts: ZIPs per href."""
     pages = list(pages)
     paths = {href: path for href, path, _ in pages}
     report = audit_texts(
-        {href: main_text(data) for href, _, data in pages}, threshold=settings.similarity_threshold
+        {href: text for href, _, text in pages}, threshold=settings.similarity_threshold
     )
     demoted = choose_demoted(report.flagged, zip_counts)
     action = settings.on_similar

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import generator.build as build_module
+import generator.site_files as site_files
 from generator.build import BuildFailed
 from generator.check import check_pages, has_errors, resolve_internal
 from generator.problems import Finding, Severity
@@ -353,12 +353,12 @@ def test_a_sitemap_that_fails_its_check_stops_the_build(
     out = tmp_path / "site" / "output"
     build_site(out, table)
     before = snapshot(out)
-    real = build_module.build_sitemaps
+    real = site_files.build_sitemaps
 
     def cut_short(*args, **kwargs):
         return [replace(s, data=s.data.replace(b"</urlset>", b"")) for s in real(*args, **kwargs)]
 
-    monkeypatch.setattr(build_module, "build_sitemaps", cut_short)
+    monkeypatch.setattr(site_files, "build_sitemaps", cut_short)
 
     with pytest.raises(BuildFailed) as raised:
         build_site(out, table, force=True)

@@ -1,0 +1,177 @@
+"""Producing pages: render each page, put it in the staged tree, parse it once and check it.
+
+This is the build's hot loop, so it runs on every core: the plan is handed to forked worker
+processes (nothing is pickled but page indices and small results) and each worker renders,
+writes and checks a slice of the pages. Nothing but a page's digest, its few site-wide
+fields (title, description, canonical) and its findings come back, so memory stays flat as
+the site grows. With one worker, or few pages, it all runs in this process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment
+
+from .audit import main_text_of
+from .check import PageUnreadable, check_page, facts_of, parse_page
+from .pages import Page, SiteContext
+from .problems import Finding
+from .publish import StagedFile, stage_file
+from .render import make_environment, render_page
+
+PARALLEL_FROM_PAGES = 400
+CHUNK_PAGES = 64
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class ProduceContext:
+    """Everything a worker needs besides the pages; shared by fork, never pickled."""
+
+    site: SiteContext
+    templates: Path
+    staging: Path
+    current: Path
+    previous_digests: dict[str, str]
+    site_root: str
+    files: frozenset[str]  # every path this build writes: the targets links may have
+    sitemap_urls: dict[str, str]  # output path -> sitemap URL, for indexable pages
+
+
+@dataclass(frozen=True)
+class Produced:
+    """What the rest of the build needs to know about one produced page."""
+
+    staged: StagedFile
+    title: str
+    description: str
+    canonical: str
+    indexable: bool
+    findings: tuple[Finding, ...]
+    main_text: str  # town pages only: the text the uniqueness audit compares
+
+    @property
+    def path(self) -> str:
+        return self.staged.path
+
+
+class _Worker:
+    """Renders, stages and checks pages of one plan; one per process."""
+
+    def __init__(self, pages: Sequence[Page], context: ProduceContext) -> None:
+        self.pages = pages
+        self.context = context
+        self._environment: Environment | None = None
+
+    @property
+    def environment(self) -> Environment:
+        if self._environment is None:
+            self._environment = make_environment(self.context.templates)
+        return self._environment
+
+    def produce_range(self, start: int, stop: int) -> list[Produced]:
+        return [self.produce(self.pages[i]) for i in range(start, stop)]
+
+    def produce(self, page: Page) -> Produced:
+        context = self.context
+        data = render_page(page, context.site, self.environment)
+        staged = stage_file(
+            context.staging,
+            context.current,
+            page.path,
+            data,
+            context.previous_digests.get(page.path),
+        )
+        try:
+            tree = parse_page(data)
+        except PageUnreadable as error:
+            finding = Finding("page.parse", page.path, str(error))
+            return Produced(staged, "", "", "", page.indexable, (finding,), "")
+        facts = facts_of(page.path, tree, data)
+        findings = check_page(
+            facts, context.site_root, context.files, context.sitemap_urls.get(page.path)
+        )
+        text = main_text_of(tree) if page.kind == "town" else ""
+        return Produced(
+            staged,
+            facts.title,
+            facts.description,
+            facts.canonical,
+            facts.indexable,
+            tuple(findings),
+            text,
+        )
+
+
+_worker: _Worker | None = None  # set in each forked worker process before it runs a task
+
+
+def _produce_range(start: int, stop: int) -> list[Produced]:
+    assert _worker is not None
+    return _worker.produce_range(start, stop)
+
+
+def produce_pages(
+    pages: Sequence[Page],
+    context: ProduceContext,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Produced]:
+    """Produce every page, in the order given; `progress` is told how many pages are done."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(pages) < PARALLEL_FROM_PAGES or not _can_fork():
+        worker = _Worker(pages, context)
+        return list(_report(([worker.produce(page)] for page in pages), progress))
+    return list(_report(_in_processes(pages, context, workers), progress))
+
+
+def _in_processes(
+    pages: Sequence[Page], context: ProduceContext, workers: int
+) -> Iterator[list[Produced]]:
+    global _worker
+    _worker = _Worker(pages, context)  # inherited by the forked workers
+    try:
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
+            bounds = [
+                (start, min(start + CHUNK_PAGES, len(pages)))
+                for start in range(0, len(pages), CHUNK_PAGES)
+            ]
+            futures = [pool.submit(_produce_range, start, stop) for start, stop in bounds]
+            for future in futures:
+                yield future.result()
+    finally:
+        _worker = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed build: it holds the output's lock too (Linux)."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        ctypes.CDLL(libc_name).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the build died before the line above ran
+        os._exit(1)
+
+
+def _report(chunks, progress: Callable[[int], None] | None) -> Iterator[Produced]:
+    for chunk in chunks:
+        yield from chunk
+        if progress:
+            progress(len(chunk))
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
