@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from slugify import slugify
 
 from . import jsonld
 from .content import Copy, Topic
 from .maps import MapData, make_map
+from .names import url_slug
 from .pages import (
     HubBody,
     HubGroup,
@@ -56,7 +56,7 @@ class Urls:
     def town_href(self, town: Town) -> str:
         """Where links to a town go: its page, or its entry on the hub it was merged into."""
         hub = self.merged.get(town.key)
-        return f"{self.href(hub)}#{slugify(town.name)}" if hub else self.href(self.town(town))
+        return f"{self.href(hub)}#{url_slug(town.name)}" if hub else self.href(self.town(town))
 
     def county(self, county: County) -> str:
         return self._fill(self.settings.urls.county, state=county.state, county=county.name)
@@ -68,7 +68,7 @@ class Urls:
         return self._fill(self.settings.urls.topic, topic=topic.slug)
 
     def _fill(self, pattern: str, **names: str) -> str:
-        return pattern.format(**{k: slugify(v) for k, v in names.items()}).lstrip("/")
+        return pattern.format(**{k: url_slug(v) for k, v in names.items()}).lstrip("/")
 
     def href(self, relative: str) -> str:
         return self.settings.base_path + relative
@@ -369,7 +369,7 @@ def _town_links(towns: tuple[Town, ...], places: Places, urls: Urls) -> tuple[Li
         note = f"{bearing(town.point, places.clinic).text} of the clinic"
         if town.key in urls.merged:
             zips = ", ".join(z.zip for z in town.zips)
-            links.append(Link(town.name, "", f"ZIP {zips}; {note}", slugify(town.name)))
+            links.append(Link(town.name, "", f"ZIP {zips}; {note}", url_slug(town.name)))
         else:
             links.append(Link(town.name, urls.town_href(town), note))
     return tuple(links)
@@ -523,7 +523,7 @@ def _check_slugs(places: Places, urls: Urls) -> None:
     seen: dict[str, Town] = {}
     for town in places.towns:
         relative = urls.town(town)
-        if not slugify(town.name):
+        if not url_slug(town.name):
             problems.append(
                 Problem(
                     places.source,
