@@ -1,20 +1,27 @@
 """Places: validated rows grouped into towns, counties and states, with geography between them.
 
 A town is one (name, state) pair with all its ZIP codes; its position is the mean of its ZIP
-centroids. Nothing here knows about pages or URLs.
+centroids. The rows are grouped into towns, and towns into counties, with pandas. Nothing here
+knows about pages or URLs.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from .geo import Point, ZipRecord, centroid, compass_direction, distance_miles
 from .validate import STATE_NAMES, Location, name_key
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -87,49 +94,125 @@ class Places:
 
 def group_places(locations: tuple[Location, ...], clinic: Point, source: str) -> Places:
     """Group rows into towns, counties and states, sorted by name for stable output."""
-    rows_by_town: dict[tuple[str, str], list[Location]] = defaultdict(list)
-    for location in locations:
-        rows_by_town[(location.state, location.town)].append(location)
-    towns = tuple(
-        sorted(
-            (_town(rows) for rows in rows_by_town.values()),
-            key=lambda t: (t.state, t.name.casefold(), t.name),
+    if not locations:
+        return Places(states=(), towns=(), clinic=clinic, source=source)
+    towns = _towns(locations)
+    return Places(states=_states(towns), towns=towns, clinic=clinic, source=source)
+
+
+# The grouping is done by pandas on one table of the rows (index: position in `locations`),
+# taken in row order so that the order of `locations` makes no difference: a town's first row
+# gives its name and type, the last row of a repeated ZIP its county. pandas is imported when
+# first needed: the site checks (validate, audit) never need it.
+
+
+def _towns(locations: tuple[Location, ...]) -> tuple[Town, ...]:
+    """One town per (state, name), in (state, name.casefold(), name) order."""
+    frame = _location_frame(locations)
+    rows = _Groups(frame, "town_id")
+    firsts = rows.frame.drop_duplicates("town_id")
+    zips = _Groups(frame.drop_duplicates(["town_id", "zip"], keep="last"), "town_id", ["zip"])
+    records = [locations[i].record for i in zips.frame.index]
+    counties = frame.groupby(["town_id", "county"]).size().reset_index(name="rows")
+    counties = _Groups(counties.assign(fewer=-counties["rows"]), "town_id", ["fewer", "county"])
+    return tuple(
+        Town(
+            name=name,
+            state=state,
+            place_type=place_type,
+            counties=town_counties,
+            zips=town_zips,
+            zip_counties=zip_counties,
+            rows=town_rows,
+            point=centroid(Point(z.latitude, z.longitude) for z in town_zips),
+        )
+        for name, state, place_type, town_counties, town_zips, zip_counties, town_rows in zip(
+            firsts["town"].tolist(),
+            firsts["state"].tolist(),
+            firsts["place_type"].tolist(),
+            counties.tuples("county"),
+            zips.split(records),
+            zips.tuples("county"),
+            rows.tuples("row"),
+            strict=True,
         )
     )
-    states = tuple(
-        _state(code, [t for t in towns if t.state == code])
-        for code in sorted({t.state for t in towns})
+
+
+def _location_frame(locations: tuple[Location, ...]) -> pd.DataFrame:
+    """The rows as a table in row order (whatever order they come in), with `town_id`
+    numbering the towns in their sorted order."""
+    import pandas as pd
+
+    columns = ("state", "town", "county", "zip", "place_type")
+    values = zip(*map(attrgetter(*columns), locations), strict=True)
+    frame = pd.DataFrame(
+        {c: pd.array(v, dtype="string") for c, v in zip(columns, values, strict=True)}
     )
-    return Places(states=states, towns=towns, clinic=clinic, source=source)
+    frame["row"] = [loc.row for loc in locations]
+    frame = frame.sort_values("row", kind="stable")
+    frame["fold"] = frame["town"].str.casefold()
+    frame["town_id"] = frame.groupby(["state", "fold", "town"], sort=True).ngroup()
+    return frame
 
 
-def _town(rows: list[Location]) -> Town:
-    zips = tuple(sorted({r.record.zip: r.record for r in rows}.values(), key=lambda z: z.zip))
-    county_of_zip = {r.zip: r.county for r in rows}
-    county_counts = Counter(r.county for r in rows)
-    counties = tuple(sorted(county_counts, key=lambda c: (-county_counts[c], c)))
-    first = rows[0]
-    return Town(
-        name=first.town,
-        state=first.state,
-        place_type=first.place_type,
-        counties=counties,
-        zips=zips,
-        zip_counties=tuple(county_of_zip[z.zip] for z in zips),
-        rows=tuple(r.row for r in rows),
-        point=centroid(Point(z.latitude, z.longitude) for z in zips),
+class _Groups:
+    """A table sorted into the groups of `by` (in sorted order); within a group sorted by
+    `order`, then in the table's order."""
+
+    def __init__(self, frame: pd.DataFrame, by: str | list[str], order: Sequence[str] = ()):
+        by = [by] if isinstance(by, str) else by
+        self.frame = frame.sort_values([*by, *order], kind="stable")
+        sizes = self.frame.groupby(by, sort=True).size()
+        self.ends = sizes.cumsum().tolist()
+        self.starts = [0, *self.ends[:-1]]
+
+    def tuples(self, column: str) -> list[tuple[Any, ...]]:
+        """The column's values, one tuple per group."""
+        return self.split(self.frame[column].tolist())
+
+    def split(self, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Values parallel to the sorted table, one tuple per group."""
+        return [tuple(values[start:end]) for start, end in zip(self.starts, self.ends, strict=True)]
+
+
+def _states(towns: tuple[Town, ...]) -> tuple[State, ...]:
+    """States in code order; `towns` is sorted by state, and so are its counties."""
+    counties = {
+        code: tuple(group)
+        for code, group in itertools.groupby(_counties(towns), key=attrgetter("state"))
+    }
+    return tuple(
+        State(code, STATE_NAMES.get(code, code), counties[code], tuple(group))
+        for code, group in itertools.groupby(towns, key=attrgetter("state"))
     )
 
 
-def _state(code: str, towns: list[Town]) -> State:
-    by_county: dict[str, list[Town]] = defaultdict(list)
-    for town in towns:
-        for county in town.counties:
-            by_county[county].append(town)
-    counties = tuple(
-        County(name, code, tuple(by_county[name])) for name in sorted(by_county, key=str.casefold)
+def _counties(towns: tuple[Town, ...]) -> list[County]:
+    """Every county of every state in (state, name.casefold()) order, each with its towns in
+    town order. Names that casefold alike keep the order in which the towns first name them."""
+    import pandas as pd
+
+    pairs = pd.DataFrame(
+        {
+            "town": [i for i, town in enumerate(towns) for _ in town.counties],
+            "state": pd.array([t.state for t in towns for _ in t.counties], dtype="string"),
+            "county": pd.array([c for t in towns for c in t.counties], dtype="string"),
+        }
     )
-    return State(code=code, name=STATE_NAMES.get(code, code), counties=counties, towns=tuple(towns))
+    pairs["fold"] = pairs["county"].str.casefold()
+    pairs["seen"] = pairs.groupby(["state", "county"], sort=False).ngroup()
+    groups = _Groups(pairs, ["state", "fold", "seen"])
+    names = groups.frame.drop_duplicates("seen")
+    return [
+        County(name, state, tuple(towns[i] for i in members))
+        for name, state, members in zip(
+            names["county"].tolist(),
+            names["state"].tolist(),
+            groups.tuples("town"),
+            strict=True,
+        )
+    ]
 
 
 def bearing(origin: Point, target: Point) -> Bearing:

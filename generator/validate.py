@@ -3,20 +3,27 @@
 Errors stop the build before anything is written; warnings are carried into the build report.
 Each problem names the file, the spreadsheet row and the column. Names must give a usable,
 distinct URL part (a slug): two towns of one state whose slugs collide are an error naming both
-rows, because their pages would overwrite each other.
+rows, because their pages would overwrite each other. The checks across rows (duplicates, county
+spellings, URL-name collisions) are pandas operations on one table of the rows that passed.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from slugify import slugify
 
 from .geo import ZipRecord, lookup_zip
 from .load import RawRow, RawTable
 from .problems import InputError, Problem, Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REQUIRED_COLUMNS = ("zip", "town", "county", "state")
 OPTIONAL_COLUMNS = ("type",)
@@ -122,9 +129,7 @@ def validate_table(table: RawTable) -> ValidatedTable:
         location = _validate_row(row, table.file, problems)
         if location is not None:
             locations.append(location)
-    locations = _drop_duplicates(locations, table.file, problems)
-    locations = _unify_county_spellings(locations, table.file, problems)
-    problems.extend(_check_url_names(locations, table.file))
+    locations = _cross_row_checks(locations, table.file, problems)
     if not locations and not _has_error(problems):
         problems.append(
             Problem(table.file, "has a header row but no towns; add one row per ZIP code")
@@ -313,98 +318,143 @@ def name_key(name: str) -> str:
     return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", name).casefold())
 
 
-def _drop_duplicates(
+# Cross-row checks, on one pandas table of the rows that passed the per-row checks. Its index is
+# each row's position in the list of valid Locations; every text column holds str (ZIPs stay
+# text). pandas is imported when first needed: the site checks (validate, audit) never need it.
+
+
+def _cross_row_checks(
     locations: list[Location], file: str, problems: list[Problem]
 ) -> list[Location]:
-    seen: dict[tuple[str, str, str], int] = {}
-    unique = []
-    for location in locations:
-        key = (location.zip, name_key(location.town), location.state)
-        if key in seen:
-            problems.append(
-                Problem(
-                    file,
-                    f"duplicate of row {seen[key]} "
-                    f"({location.zip} {location.town}, {location.state}); skipped",
-                    row=location.row,
-                    severity=Severity.WARNING,
-                )
+    """Drop duplicate rows, unify county spellings and check URL names; problems in row order."""
+    if not locations:
+        return []
+    frame = _location_frame(locations)
+    frame = _drop_duplicates(frame, file, problems)
+    frame = _unify_county_spellings(frame, file, problems)
+    problems.extend(_check_url_names(frame, file))
+    return _back_to_locations(frame, locations)
+
+
+def _location_frame(locations: list[Location]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ("zip", "town", "county", "state")
+    values = zip(*map(attrgetter(*columns), locations), strict=True)
+    frame = pd.DataFrame(
+        {c: pd.array(v, dtype="string") for c, v in zip(columns, values, strict=True)}
+    )
+    frame["row"] = [loc.row for loc in locations]
+    frame["town_key"] = _per_distinct(frame["town"], name_key)
+    frame["county_key"] = _per_distinct(frame["county"], name_key)
+    return frame
+
+
+def _per_distinct(values: pd.Series, function: Callable[[str], str]) -> pd.Series:
+    """`function` of every value, called once per distinct value (names repeat across ZIPs)."""
+    return values.map({v: function(v) for v in values.unique().tolist()}).astype("string")
+
+
+def _records(frame: pd.DataFrame, *columns: str) -> Iterator[tuple[Any, ...]]:
+    """The rows of `columns` as tuples of plain Python values (int, str), in frame order."""
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
+
+
+def _back_to_locations(frame: pd.DataFrame, locations: list[Location]) -> list[Location]:
+    kept = [locations[i] for i in frame.index.tolist()]
+    return [
+        loc if loc.county == county else replace(loc, county=county)
+        for loc, county in zip(kept, frame["county"].tolist(), strict=True)
+    ]
+
+
+def _drop_duplicates(frame: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
+    """A second row with the ZIP, town (by name_key) and state of an earlier one is skipped."""
+    key = ["zip", "town_key", "state"]
+    duplicate = frame.duplicated(key)
+    first_row = frame.groupby(key, sort=False)["row"].transform("first")
+    skipped = frame.assign(first_row=first_row)[duplicate]
+    for row, zip_code, town, state, first in _records(
+        skipped, "row", "zip", "town", "state", "first_row"
+    ):
+        problems.append(
+            Problem(
+                file,
+                f"duplicate of row {first} ({zip_code} {town}, {state}); skipped",
+                row=row,
+                severity=Severity.WARNING,
             )
-            continue
-        seen[key] = location.row
-        unique.append(location)
-    return unique
+        )
+    return frame[~duplicate]
 
 
 def _unify_county_spellings(
-    locations: list[Location], file: str, problems: list[Problem]
-) -> list[Location]:
+    frame: pd.DataFrame, file: str, problems: list[Problem]
+) -> pd.DataFrame:
     """One county written two ways ('Fairfax County', 'fairfax county') gets its first spelling."""
-    first_spelling: dict[tuple[str, str], Location] = {}
-    unified = []
-    for location in locations:
-        first = first_spelling.setdefault((location.state, name_key(location.county)), location)
-        if first.county != location.county:
-            problems.append(
-                Problem(
-                    file,
-                    f"'{location.county}' is spelled '{first.county}' in row {first.row}; "
-                    f"using '{first.county}'",
-                    row=location.row,
-                    column="county",
-                    severity=Severity.WARNING,
-                )
+    first = frame.groupby(["state", "county_key"], sort=False)[["county", "row"]].transform("first")
+    differs = (frame["county"] != first["county"]).to_numpy(dtype=bool)
+    respelled = frame.assign(first=first["county"], first_row=first["row"])[differs]
+    for row, county, spelling, first_row in _records(
+        respelled, "row", "county", "first", "first_row"
+    ):
+        problems.append(
+            Problem(
+                file,
+                f"'{county}' is spelled '{spelling}' in row {first_row}; using '{spelling}'",
+                row=row,
+                column="county",
+                severity=Severity.WARNING,
             )
-            location = replace(location, county=first.county)
-        unified.append(location)
-    return unified
+        )
+    return frame.assign(county=first["county"])
 
 
-@dataclass(frozen=True)
-class _Named:
-    """A town or county name of one state, first seen in `row`."""
-
-    column: str
-    name: str
-    state: str
-    row: int
-
-
-def _check_url_names(locations: list[Location], file: str) -> list[Problem]:
+def _check_url_names(frame: pd.DataFrame, file: str) -> list[Problem]:
     """Every town and county name must give a non-empty, short slug that no other town (or
     county) of its state shares. A town and a county with one slug (Carson City, NV) are fine
     unless the URL patterns put them in one folder: the plan checks that."""
-    problems = []
-    owners: dict[tuple[str, str, str], _Named] = {}
-    for named in _distinct_names(locations):
-        slug = slugify(named.name)
-        if not slug:
-            message = f"'{named.name}' has no letters or digits usable in a web address"
-        elif len(slug) > MAX_SLUG_LENGTH:
-            message = (
-                f"'{named.name}' makes a web address part {len(slug)} characters long; "
-                f"at most {MAX_SLUG_LENGTH} are allowed"
-            )
-        elif (named.column, named.state, slug) in owners:
-            other = owners[(named.column, named.state, slug)]
-            message = (
-                f"'{named.name}' and {other.column} '{other.name}' in row {other.row} would "
-                f"both have the web address part '{slug}' in {named.state}; use one spelling "
-                "or distinct names"
-            )
-        else:
-            owners[(named.column, named.state, slug)] = named
-            continue
-        problems.append(Problem(file, message, row=named.row, column=named.column))
-    return problems
+    names = _distinct_names(frame)
+    names["slug"] = _per_distinct(names["name"], slugify)
+    length = names["slug"].str.len()
+    usable = names[(length > 0) & (length <= MAX_SLUG_LENGTH)]
+    key = ["column", "state", "slug"]
+    owners = usable.groupby(key, sort=False)[["name", "row"]].transform("first")
+    clashes = owners[usable.duplicated(key)].astype({"row": "Int64"})
+    names = names.join(clashes.add_prefix("owner_"))
+    flagged = ~names.index.isin(usable.index) | names["owner_row"].notna().to_numpy()
+    return [
+        Problem(file, _url_name_message(*record), row=record[0], column=record[1])
+        for record in _records(
+            names[flagged], "row", "column", "name", "state", "slug", "owner_name", "owner_row"
+        )
+    ]
 
 
-def _distinct_names(locations: list[Location]) -> list[_Named]:
-    """Each (column, name, state) once, at its first row, in row order."""
-    first: dict[tuple[str, str, str], _Named] = {}
-    for location in locations:
-        for column, name in (("town", location.town), ("county", location.county)):
-            key = (column, name, location.state)
-            if key not in first:
-                first[key] = _Named(column, name, location.state, location.row)
-    return sorted(first.values(), key=lambda n: (n.row, n.column != "town"))
+def _distinct_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each (column, name, state) once, at its first row, in row order (town before county:
+    melt lists every town before every county, and the sort by row is stable)."""
+    names = frame.melt(
+        id_vars=["row", "state"],
+        value_vars=["town", "county"],
+        var_name="column",
+        value_name="name",
+    )
+    names = names.drop_duplicates(["column", "name", "state"])
+    return names.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _url_name_message(
+    row: int, column: str, name: str, state: str, slug: str, owner: Any, owner_row: Any
+) -> str:
+    if not slug:
+        return f"'{name}' has no letters or digits usable in a web address"
+    if len(slug) > MAX_SLUG_LENGTH:
+        return (
+            f"'{name}' makes a web address part {len(slug)} characters long; "
+            f"at most {MAX_SLUG_LENGTH} are allowed"
+        )
+    return (
+        f"'{name}' and {column} '{owner}' in row {owner_row} would both have the web "
+        f"address part '{slug}' in {state}; use one spelling or distinct names"
+    )

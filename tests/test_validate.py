@@ -223,3 +223,25 @@ def test_header_problems_name_the_header_row(tmp_path: Path) -> None:
         f"{path}:2: missing required column(s): county; found: zip, town, state, notes; the "
         "header row must be: zip,town,county,state (optional: type)"
     ]
+
+
+def test_cross_row_problems_come_in_order_duplicates_spellings_url_names(tmp_path: Path) -> None:
+    # After the per-row warnings (database county and town differ for the Moscow rows).
+    assert _report(
+        tmp_path,
+        FAIRFAX,
+        "22031,Fairfax,fairfax county,VA,town",
+        "22030,FAIRFAX,Fairfax County,VA,town",
+        "22180,Москва,Москва County,VA,neighborhood",
+        "22181,Moskva,Moskva County,VA,neighborhood",
+        "22030,Fairfax,FAIRFAX COUNTY,VA,town",
+    )[-5:] == [
+        "4: warning: duplicate of row 2 (22030 FAIRFAX, VA); skipped",
+        "7: warning: duplicate of row 2 (22030 Fairfax, VA); skipped",
+        "3:county: warning: 'fairfax county' is spelled 'Fairfax County' in row 2; using "
+        "'Fairfax County'",
+        "6:town: 'Moskva' and town 'Москва' in row 5 would both have the web address part "
+        "'moskva' in VA; use one spelling or distinct names",
+        "6:county: 'Moskva County' and county 'Москва County' in row 5 would both have the web "
+        "address part 'moskva-county' in VA; use one spelling or distinct names",
+    ]
