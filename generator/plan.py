@@ -114,7 +114,7 @@ def plan_site(
         for t in places.towns
         if t.key not in merged
     ]
-    _check_paths(pages)
+    _check_paths(pages, places.source)
     pages = _unique_titles(pages)
     return SitePlan(pages=tuple(sorted(pages, key=lambda p: p.path)), site=site)
 
@@ -550,19 +550,22 @@ def _check_slugs(places: Places, urls: Urls) -> None:
         raise InputError(problems)
 
 
-def _check_paths(pages: list[Page]) -> None:
+def _check_paths(pages: list[Page], source: str) -> None:
+    """Every page on its own safe path; a clash comes from two names in the table (`source`)
+    or from URL patterns in the settings that put two kinds of page in one folder."""
     problems = []
     owners: dict[str, Page] = {}
     for page in pages:
         path = PurePosixPath(page.path)
         if path.is_absolute() or ".." in path.parts or not page.path.isascii():
-            problems.append(Problem("plan", f"unsafe output path {page.path!r} for {page.h1}"))
+            problems.append(Problem(source, f"unsafe output path {page.path!r} for {page.h1}"))
         elif page.path in owners:
             problems.append(
                 Problem(
-                    "plan",
-                    f"'{page.h1}' and '{owners[page.path].h1}' would both "
-                    f"be written to {page.path}",
+                    source,
+                    f"'{page.h1}' and '{owners[page.path].h1}' would both be written to "
+                    f"{page.path}; rename one in the table, or give the [urls] patterns in "
+                    "the settings different folders",
                 )
             )
         owners[page.path] = page
