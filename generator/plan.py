@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-
 from . import jsonld
 from .content import Copy, Topic
 from .maps import MapData, make_map
