@@ -11,6 +11,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +216,7 @@ def _counties(towns: tuple[Town, ...]) -> list[County]:
     ]
 
 
+@lru_cache(maxsize=1_000_000)
 def bearing(origin: Point, target: Point) -> Bearing:
     return Bearing(distance_miles(origin, target), compass_direction(origin, target))
 
