@@ -19,7 +19,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .geo import Point, ZipRecord, centroid, compass_direction, distance_miles
-from .validate import STATE_NAMES, Location, name_key
+from .names import name_key
+from .validate import STATE_NAMES, Location
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,10 +16,9 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from slugify import slugify
-
 from .geo import ZipRecord, lookup_zip
 from .load import RawRow, RawTable
+from .names import name_key, url_slug
 from .problems import InputError, Problem, Severity
 
 if TYPE_CHECKING:
@@ -313,11 +312,6 @@ def _compare_with_database(
         )
 
 
-def name_key(name: str) -> str:
-    """A spelling-insensitive key: 'Mc Lean' and 'McLean', 'Falls Church city' and '... City'."""
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", name).casefold())
-
-
 # Cross-row checks, on one pandas table of the rows that passed the per-row checks. Its index is
 # each row's position in the list of valid Locations; every text column holds str (ZIPs stay
 # text). pandas is imported when first needed: the site checks (validate, audit) never need it.
@@ -415,7 +409,7 @@ def _check_url_names(frame: pd.DataFrame, file: str) -> list[Problem]:
     county) of its state shares. A town and a county with one slug (Carson City, NV) are fine
     unless the URL patterns put them in one folder: the plan checks that."""
     names = _distinct_names(frame)
-    names["slug"] = _per_distinct(names["name"], slugify)
+    names["slug"] = _per_distinct(names["name"], url_slug)
     length = names["slug"].str.len()
     usable = names[(length > 0) & (length <= MAX_SLUG_LENGTH)]
     key = ["column", "state", "slug"]

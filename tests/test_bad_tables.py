@@ -45,7 +45,7 @@ REFUSED = {
     ],
     "slug-collision": [
         "{f}:4:town: 'St Mary's' and town 'St. Mary's' in row 3 would both have the web "
-        "address part 'st-mary-s' in VA; use one spelling or distinct names"
+        "address part 'st-marys' in VA; use one spelling or distinct names"
     ],
     "town-symbols-only": ["{f}:3:town: '!!!' has no letters or digits usable in a web address"],
     "double-encoded": [
