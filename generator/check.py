@@ -110,6 +110,23 @@ def parse_page(data: bytes) -> Any:
         raise PageUnreadable(f"does not parse as HTML: {error or 'empty document'}") from None
 
 
+# Compiled once: a page is checked with these on every build, tens of thousands of times.
+XPATHS = {
+    name: etree.XPath(expression)
+    for name, expression in {
+        "titles": "//title[not(ancestor::svg)]",
+        "descriptions": '//meta[@name="description"]/@content',
+        "canonicals": '//link[@rel="canonical"]/@href',
+        "robots": '//meta[@name="robots"]/@content',
+        "viewport": '//meta[@name="viewport"]/@content',
+        "jsonld": '//script[@type="application/ld+json"]',
+        "links": "//a/@href",
+        "resources": "//link[@rel!='canonical']/@href | //@src",
+        "ids": "//@id",
+    }.items()
+}
+
+
 def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
     """What the checks need from a parsed page (the tree is only read)."""
     body = tree.find("body")
@@ -118,15 +135,15 @@ def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
         kind=(body.get("data-kind", "") if body is not None else ""),
         lang=tree.get("lang", ""),
         h1s=tuple(_text(h) for h in tree.iter("h1")),
-        titles=tuple(_text(t) for t in tree.xpath("//title[not(ancestor::svg)]")),
-        descriptions=_attributes(tree, '//meta[@name="description"]/@content'),
-        canonicals=_attributes(tree, '//link[@rel="canonical"]/@href'),
-        robots=" ".join(_attributes(tree, '//meta[@name="robots"]/@content')),
-        viewport=bool(_attributes(tree, '//meta[@name="viewport"]/@content')),
-        jsonld=tuple(s.text or "" for s in tree.xpath('//script[@type="application/ld+json"]')),
-        links=_attributes(tree, "//a/@href"),
-        resources=_attributes(tree, "//link[@rel!='canonical']/@href | //@src"),
-        ids=frozenset(_attributes(tree, "//@id")),
+        titles=tuple(_text(t) for t in XPATHS["titles"](tree)),
+        descriptions=_attributes(tree, "descriptions"),
+        canonicals=_attributes(tree, "canonicals"),
+        robots=" ".join(_attributes(tree, "robots")),
+        viewport=bool(_attributes(tree, "viewport")),
+        jsonld=tuple(s.text or "" for s in XPATHS["jsonld"](tree)),
+        links=_attributes(tree, "links"),
+        resources=_attributes(tree, "resources"),
+        ids=frozenset(_attributes(tree, "ids")),
         text=" ".join(tree.text_content().split()) if body is not None else "",
         complete=data.rstrip().lower().endswith(b"</html>"),
     )
@@ -140,8 +157,8 @@ def _text(element: Any) -> str:
     return " ".join(element.text_content().split())
 
 
-def _attributes(tree: Any, xpath: str) -> tuple[str, ...]:
-    return tuple(str(value) for value in tree.xpath(xpath))
+def _attributes(tree: Any, name: str) -> tuple[str, ...]:
+    return tuple(str(value) for value in XPATHS[name](tree))
 
 
 def check_pages(
