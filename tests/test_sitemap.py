@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import random
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.robotparser import RobotFileParser
 
 import pytest
@@ -17,26 +16,20 @@ from lxml import etree
 from generator.sitemap import SitemapEntry, SitemapFile, build_sitemaps, robots_txt
 from generator.sitemap_check import check_sitemap_bytes
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+from .conftest import load_schema
+
 BASE = "https://www.example.com"
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
-def _load_schema(name: str) -> etree.XMLSchema:
-    path = SCHEMAS / name
-    if not path.is_file():
-        pytest.fail(f"official XSD missing: {path} (CI lays shared/ beside the repo clone)")
-    return etree.XMLSchema(etree.parse(str(path)))
-
-
 @pytest.fixture(scope="module")
 def urlset_xsd() -> etree.XMLSchema:
-    return _load_schema("sitemap.xsd")
+    return load_schema("sitemap.xsd")
 
 
 @pytest.fixture(scope="module")
 def index_xsd() -> etree.XMLSchema:
-    return _load_schema("siteindex.xsd")
+    return load_schema("siteindex.xsd")
 
 
 def _entries(count: int) -> list[SitemapEntry]:

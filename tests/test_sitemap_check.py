@@ -19,7 +19,8 @@ from generator.sitemap_check import (
     parse_w3c_datetime,
 )
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+from .conftest import load_schema
+
 FIXTURES = Path(__file__).parent / "fixtures" / "sitemaps"
 FIXTURE_FILES = sorted(FIXTURES.glob("*/*.xml"))
 BASE = "https://www.example.com"
@@ -73,16 +74,9 @@ EXPECTED_WARNINGS = {
 }
 
 
-def _load_schema(name: str) -> etree.XMLSchema:
-    path = SCHEMAS / name
-    if not path.is_file():
-        pytest.fail(f"official XSD missing: {path} (CI lays shared/ beside the repo clone)")
-    return etree.XMLSchema(etree.parse(str(path)))
-
-
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, etree.XMLSchema]:
-    return {"urlset": _load_schema("sitemap.xsd"), "sitemapindex": _load_schema("siteindex.xsd")}
+    return {"urlset": load_schema("sitemap.xsd"), "sitemapindex": load_schema("siteindex.xsd")}
 
 
 def _xsd_valid(data: bytes, schemas: dict[str, etree.XMLSchema]) -> bool:
