@@ -8,7 +8,9 @@ codes), ties broken by URL, so the result does not depend on the order pages wer
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .audit import AuditReport, PagePair, audit_texts
@@ -16,6 +18,7 @@ from .problems import Finding, Severity
 from .settings import QualitySettings
 
 ACTIONS_THAT_DEMOTE = ("noindex", "merge")
+APART_FROM_PAGES = 2000
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,7 @@ def audit_town_pages(
     """pages: (href, output path, main text) of every town page; zip_counts: ZIPs per href."""
     pages = list(pages)
     paths = {href: path for href, path, _ in pages}
-    report = audit_texts(
-        {href: text for href, _, text in pages}, threshold=settings.similarity_threshold
-    )
+    report = _audit_apart({href: text for href, _, text in pages}, settings.similarity_threshold)
     demoted = choose_demoted(report.flagged, zip_counts)
     action = settings.on_similar
     severity = Severity.ERROR if action == "fail" else Severity.WARNING
@@ -52,6 +53,20 @@ def audit_town_pages(
     return GateResult(
         report, frozenset(demoted) if action in ACTIONS_THAT_DEMOTE else frozenset(), findings
     )
+
+
+def _audit_apart(texts: dict[str, str], threshold: float) -> AuditReport:
+    """A large audit runs in a fresh process: forked from the build, its index would sit on top
+    of everything the build holds, and the peak memory would be the sum of both."""
+    if len(texts) < APART_FROM_PAGES:
+        return audit_texts(texts, threshold=threshold)
+    context = multiprocessing.get_context("forkserver" if _has_forkserver() else "spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(audit_texts, texts, threshold=threshold).result()
+
+
+def _has_forkserver() -> bool:
+    return "forkserver" in multiprocessing.get_all_start_methods()
 
 
 def choose_demoted(flagged: Iterable[PagePair], zip_counts: Mapping[str, int]) -> set[str]:
