@@ -26,6 +26,7 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -357,7 +358,10 @@ def _check_links(page: PageFacts, site_root: str, files: set[str]) -> list[Findi
     findings = []
     root_path = urlsplit(site_root).path or "/"
     for href in dict.fromkeys(page.links):
-        target = resolve_internal(href, page.path, site_root, root_path)
+        if href.startswith("/") or "://" in href:  # the same on every page: resolve once
+            target = _resolve_anywhere(href, site_root, root_path)
+        else:
+            target = resolve_internal(href, page.path, site_root, root_path)
         if target is None:
             continue
         path, fragment = target
@@ -375,6 +379,12 @@ def _check_links(page: PageFacts, site_root: str, files: set[str]) -> list[Findi
                 Finding("page.external-request", page.path, f"loads {src} from another site")
             )
     return findings
+
+
+@lru_cache(maxsize=100_000)
+def _resolve_anywhere(href: str, site_root: str, root_path: str) -> tuple[str | None, str] | None:
+    """resolve_internal for a root-relative or absolute link, which no page path changes."""
+    return resolve_internal(href, "", site_root, root_path)
 
 
 def resolve_internal(
