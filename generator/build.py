@@ -130,11 +130,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     with output_lock(location):
         previous = read_record(location)
         fingerprint = input_fingerprint(options)
-        if (
-            not options.force
-            and previous.fingerprint == fingerprint
-            and output_matches_record(location, previous)
-        ):
+        if _nothing_changed(options, location, previous, fingerprint):
             return _unchanged_result(previous, time.perf_counter() - started)
         inputs = load_inputs(options)
         settings = inputs.settings
@@ -142,17 +138,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         with Staging(location, previous) as staging:
             plan, produced, gate = produce_site(places, inputs, options, staging, progress)
             redirects = _redirects(plan, previous)
-            lastmod = lastmods(
-                {p.staged.path: p.staged.digest for p in produced}, previous, build_time()
-            )
-            sitemaps = sitemap_files(plan.pages, lastmod, settings)
-            for item in [
-                *inputs.assets,
-                *sitemaps,
-                robots_file(settings),
-                *redirect_files(redirects),
-            ]:
-                staging.add(item.path, item.data)
+            sitemaps = _add_site_files(staging, plan, produced, inputs, redirects)
             findings = [
                 *gate.findings,
                 *_page_findings(produced),
@@ -160,12 +146,39 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             ]
             if has_errors(findings, options.strict):
                 raise BuildFailed(findings)
-            result = staging.finish()
+            published = staging.finish()
             write_record(location, _record(staging, previous, fingerprint, plan, redirects))
-    warnings = [str(p) for p in inputs.table.warnings] + [str(f) for f in findings]
-    warnings += _settings_warnings(settings)
     extra = {"uniqueness": gate.report.to_dict(), "redirects": redirects}
-    return _result(plan, result, warnings, time.perf_counter() - started, extra)
+    warnings = _warnings(inputs, findings)
+    return _result(plan, published, warnings, time.perf_counter() - started, extra)
+
+
+def _nothing_changed(
+    options: BuildOptions, location: OutputLocation, previous: BuildRecord, fingerprint: str
+) -> bool:
+    return (
+        not options.force
+        and previous.fingerprint == fingerprint
+        and output_matches_record(location, previous)
+    )
+
+
+def _add_site_files(
+    staging: Staging,
+    plan: SitePlan,
+    produced: list[Produced],
+    inputs: Inputs,
+    redirects: dict[str, str],
+) -> list[OutputFile]:
+    """Stage the assets, sitemap(s), robots.txt and redirect files; return the sitemaps."""
+    settings = inputs.settings
+    digests = {p.staged.path: p.staged.digest for p in produced}
+    sitemaps = sitemap_files(
+        plan.pages, lastmods(digests, staging.previous, build_time()), settings
+    )
+    for item in [*inputs.assets, *sitemaps, robots_file(settings), *redirect_files(redirects)]:
+        staging.add(item.path, item.data)
+    return sitemaps
 
 
 def load_inputs(options: BuildOptions) -> Inputs:
@@ -336,6 +349,14 @@ def _record(
     }
     towns = {href: {"zips": list(t.zips), "hub": t.hub} for href, t in _town_traces(plan).items()}
     return BuildRecord(fingerprint, files, towns, redirects)
+
+
+def _warnings(inputs: Inputs, findings: list[Finding]) -> list[str]:
+    return [
+        *(str(p) for p in inputs.table.warnings),
+        *(str(f) for f in findings),
+        *_settings_warnings(inputs.settings),
+    ]
 
 
 def _settings_warnings(settings: Settings) -> list[str]:
