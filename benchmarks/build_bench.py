@@ -67,6 +67,9 @@ class SizeContext:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     tools = _toolchain(args, work)
@@ -90,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--python", default=sys.executable, help="Python that runs our build")
     parser.add_argument("--keep", action="store_true", help="keep the last round's outputs")
+    parser.add_argument(
+        "--markdown", type=Path, metavar="RESULTS", help="print a results JSON as Markdown tables"
+    )
     return parser
 
 
@@ -371,6 +377,54 @@ def print_summary(size: dict[str, Any]) -> None:
         print(f"{name}: {entry['median_s']:.2f} s{versus}; files written {entry['written']}")
     for tool, diff in size["same_pages"].items():
         print(f"pages vs ours, {tool}: {diff['missing']} missing, {diff['extra']} extra")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as the Markdown tables of benchmarks/README.md."""
+    lines = [
+        "| towns (rows) | tool | full build s (median) | pages | pages/s | peak RSS MB "
+        "(largest process / tree) | bytes/page | ours ÷ tool (÷ tool + prep) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in results["sizes"].values():
+        label = f"{int(size['dataset']['towns']):,} ({int(size['dataset']['rows']):,})"
+        for tool, t in size["tools"].items():
+            lines.append(_markdown_row(label, tool, t, size["ratios"]))
+    lines += ["", "| towns | prep s | ours no-change s (written) | ours one-row s (written) "
+              "| Hugo rebuild s (written) | no-change ÷ Hugo full |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for size in results["sizes"].values():
+        lines.append(_markdown_incremental(size))
+    return "\n".join(lines)
+
+
+def _markdown_row(label: str, tool: str, t: dict[str, Any], ratios: dict[str, float]) -> str:
+    if "median_s" not in t:
+        return f"| {label} | {tool} | failed | | | | | |"
+    ratio = ""
+    if tool != "ours" and f"ours/{tool}" in ratios:
+        ratio = f"{ratios[f'ours/{tool}']:.2f} ({ratios[f'ours/({tool}+prep)']:.2f})"
+    memory = f"{t['max_rss_mb']:.0f} / {t['tree_mb']:.0f}"
+    return (
+        f"| {label} | {tool} | {t['median_s']:.2f} | {t['pages']:,} | {t['pages_per_s']:,.0f} "
+        f"| {memory} | {t['bytes_per_page']:,.0f} | {ratio} |"
+    )
+
+
+def _markdown_incremental(size: dict[str, Any]) -> str:
+    inc = size["incremental"]
+
+    def cell(key: str) -> str:
+        if key not in inc:
+            return "n/a"
+        return f"{inc[key]['median_s']:.2f} ({', '.join(map(str, inc[key]['written']))})"
+
+    versus = inc.get("ours_no_change", {}).get("vs_hugo_full")
+    return (
+        f"| {int(size['dataset']['towns']):,} | {size['prep']['seconds']:.2f} "
+        f"| {cell('ours_no_change')} | {cell('ours_one_row')} | {cell('hugo_rebuild')} "
+        f"| {'' if versus is None else f'{versus:.3f}'} |"
+    )
 
 
 def _write_results(work: Path, results: dict[str, Any]) -> None:

@@ -33,8 +33,12 @@ def plan_for(project: Path, locations: Path) -> tuple[Any, Any, Any]:
     if not Path(generator.__file__).resolve().is_relative_to(project.resolve()):
         raise SystemExit(f"generator imported from {generator.__file__}, not from {project}")
     options = BuildOptions(project=project, locations=locations.resolve())
-    settings, validated, copy = load_inputs(options)
-    places = group_places(validated.locations, clinic_point(settings), validated.file)
+    inputs = load_inputs(options)
+    if isinstance(inputs, tuple):  # older generator: (settings, table, copy)
+        settings, table, copy = inputs
+    else:
+        settings, table, copy = inputs.settings, inputs.table, inputs.copy
+    places = group_places(table.locations, clinic_point(settings), table.file)
     return settings, copy, plan_site(places, copy, settings)
 
 
