@@ -272,6 +272,7 @@ def _rebuild(site: Path, build: Callable[[], Measurement]) -> dict[str, Any]:
 def _brief(run: Run) -> str:
     full = run["full"]
     text = f"full {full['seconds']:.2f} s, {full['max_rss_mb']:.0f} MB"
+    text += f" (tree PSS {full.get('tree_pss_mb', 0):.0f} MB)"
     text += f" (load before {run['load_before']:.1f})"
     if full["exit_code"]:
         return text + f" FAILED (exit {full['exit_code']})"
@@ -312,6 +313,7 @@ def _tool_summary(items: list[Run]) -> dict[str, Any]:
         pages_per_s=pages / median,
         max_rss_mb=max(r["full"]["max_rss_mb"] for r in good),
         tree_mb=max(r["full"]["tree_mb"] for r in good),
+        tree_pss_mb=max(r["full"].get("tree_pss_mb", 0.0) for r in good),
         bytes_per_page=good[0]["html_bytes"] / pages if pages else 0,
     )
     return summary
@@ -360,15 +362,16 @@ def print_summary(size: dict[str, Any]) -> None:
         f"\n== {dataset['name']}: {dataset['towns']} towns, {dataset['rows']} rows; "
         f"prep (export for Hugo/Eleventy) {size['prep']['seconds']:.2f} s"
     )
-    print(f"{'tool':<9}{'full s':>9}{'pages':>8}{'pages/s':>9}{'RSS MB':>8}{'tree MB':>9}"
-          f"{'bytes/page':>12}")  # fmt: skip
+    print(f"{'tool':<9}{'full s':>9}{'pages':>8}{'pages/s':>9}{'RSS MB':>8}{'PSS MB':>8}"
+          f"{'tree RSS':>9}{'bytes/page':>12}")  # fmt: skip
     for tool, t in size["tools"].items():
         if "median_s" not in t:
             print(f"{tool:<9}{'failed':>9}")
             continue
         print(
             f"{tool:<9}{t['median_s']:>9.2f}{t['pages']:>8}{t['pages_per_s']:>9.0f}"
-            f"{t['max_rss_mb']:>8.0f}{t['tree_mb']:>9.0f}{t['bytes_per_page']:>12.0f}"
+            f"{t['max_rss_mb']:>8.0f}{t.get('tree_pss_mb', 0):>8.0f}{t['tree_mb']:>9.0f}"
+            f"{t['bytes_per_page']:>12.0f}"
         )
     for name, value in size["ratios"].items():
         print(f"{name}: {value:.2f}")
@@ -382,8 +385,8 @@ def print_summary(size: dict[str, Any]) -> None:
 def markdown(results: dict[str, Any]) -> str:
     """The results as the Markdown tables of benchmarks/README.md."""
     lines = [
-        "| towns (rows) | tool | full build s (median) | pages | pages/s | peak RSS MB "
-        "(largest process / tree) | bytes/page | ours ÷ tool (÷ tool + prep) |",
+        "| towns (rows) | tool | full build s (median) | pages | pages/s | peak memory MB "
+        "(largest process / tree PSS / tree RSS) | bytes/page | ours ÷ tool (÷ tool + prep) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for size in results["sizes"].values():
@@ -404,7 +407,8 @@ def _markdown_row(label: str, tool: str, t: dict[str, Any], ratios: dict[str, fl
     ratio = ""
     if tool != "ours" and f"ours/{tool}" in ratios:
         ratio = f"{ratios[f'ours/{tool}']:.2f} ({ratios[f'ours/({tool}+prep)']:.2f})"
-    memory = f"{t['max_rss_mb']:.0f} / {t['tree_mb']:.0f}"
+    pss = f"{t['tree_pss_mb']:.0f}" if t.get("tree_pss_mb") else "n/a"
+    memory = f"{t['max_rss_mb']:.0f} / {pss} / {t['tree_mb']:.0f}"
     return (
         f"| {label} | {tool} | {t['median_s']:.2f} | {t['pages']:,} | {t['pages_per_s']:,.0f} "
         f"| {memory} | {t['bytes_per_page']:,.0f} | {ratio} |"

@@ -5,9 +5,12 @@ Peak memory is taken two ways, both reported:
 - `max_rss_mb`: the kernel's high-water mark of the largest single process of the command's
   tree (ru_maxrss from wait4() on the child, which also covers the grandchildren it waited for).
   Exact, but a build that forks workers uses more than its largest process.
-- `tree_mb`: the largest sum of VmRSS over the whole process tree, sampled every 20 ms from
-  /proc. Catches parallel workers; may miss a spike shorter than the interval, and counts pages
-  shared between forked processes once per process (so it errs on the high side for pools).
+- `tree_pss_mb`: the largest sum of PSS (proportional set size: a page shared by n processes
+  counts 1/n in each) over the whole process tree, sampled every 0.25 s from
+  /proc/PID/smaps_rollup. The fair total for a parent with forked workers; may miss a spike
+  shorter than the interval.
+- `tree_mb`: the largest sum of VmRSS over the tree, sampled every 20 ms. Counts pages shared
+  by forked workers once per process, so it overstates a process pool's memory.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE_SECONDS = 0.02
+PSS_EVERY = 12  # samples: PSS (about 4 ms per GB to read) every 0.24 s
 
 FileState = tuple[int, int, int]  # (mtime_ns, size, inode)
 
@@ -32,6 +36,7 @@ class Measurement:
     max_rss_mb: float
     tree_mb: float
     exit_code: int
+    tree_pss_mb: float = 0.0
 
 
 def run_measured(
@@ -50,21 +55,32 @@ def run_measured(
         seconds = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
-    return Measurement(seconds, usage.ru_maxrss / 1024, sampler.peak_kb / 1024, process.returncode)
+    return Measurement(
+        seconds=seconds,
+        max_rss_mb=usage.ru_maxrss / 1024,
+        tree_mb=sampler.peak_kb / 1024,
+        exit_code=process.returncode,
+        tree_pss_mb=sampler.peak_pss_kb / 1024,
+    )
 
 
 class _TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants until stopped."""
+    """Samples the summed RSS (and now and then PSS) of a process tree until stopped."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.peak_kb = 0
+        self.peak_pss_kb = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        samples = 0
         while not self._stop_event.is_set():
             self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            if samples % PSS_EVERY == 0:
+                self.peak_pss_kb = max(self.peak_pss_kb, tree_rss_kb(self.pid, "Pss:"))
+            samples += 1
             self._stop_event.wait(SAMPLE_SECONDS)
 
     def stop(self) -> None:
@@ -72,22 +88,24 @@ class _TreeSampler(threading.Thread):
         self.join()
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Summed VmRSS (kB) of `pid` and its descendants; 0 for processes already gone."""
+def tree_rss_kb(pid: int, field: str = "VmRSS:") -> int:
+    """Summed VmRSS (or, with field 'Pss:', PSS) in kB of `pid` and its descendants; processes
+    already gone count 0."""
     total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
-        total += _rss_kb(current)
+        total += _memory_kb(current, field)
         pending.extend(_children(current))
     return total
 
 
-def _rss_kb(pid: int) -> int:
+def _memory_kb(pid: int, field: str) -> int:
+    name = "status" if field == "VmRSS:" else "smaps_rollup"
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+        with open(f"/proc/{pid}/{name}", encoding="ascii", errors="replace") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1])
     except OSError:
         pass
