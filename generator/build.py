@@ -138,7 +138,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         with Staging(location, previous) as staging:
             plan, produced, gate = produce_site(places, inputs, options, staging, progress)
             redirects = _redirects(plan, previous)
-            sitemaps = _add_site_files(staging, plan, produced, inputs, redirects)
+            now = build_time()  # one instant: the sitemap and the record must agree on lastmods
+            sitemaps = _add_site_files(staging, plan, produced, inputs, redirects, now)
             findings = [
                 *gate.findings,
                 *_page_findings(produced),
@@ -147,7 +148,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             if has_errors(findings, options.strict):
                 raise BuildFailed(findings)
             published = staging.finish()
-            write_record(location, _record(staging, previous, fingerprint, plan, redirects))
+            write_record(location, _record(staging, fingerprint, plan, redirects, now))
     extra = {"uniqueness": gate.report.to_dict(), "redirects": redirects}
     warnings = _warnings(inputs, findings)
     return _result(plan, published, warnings, time.perf_counter() - started, extra)
@@ -169,13 +170,12 @@ def _add_site_files(
     produced: list[Produced],
     inputs: Inputs,
     redirects: dict[str, str],
+    now: str,
 ) -> list[OutputFile]:
     """Stage the assets, sitemap(s), robots.txt and redirect files; return the sitemaps."""
     settings = inputs.settings
     digests = {p.staged.path: p.staged.digest for p in produced}
-    sitemaps = sitemap_files(
-        plan.pages, lastmods(digests, staging.previous, build_time()), settings
-    )
+    sitemaps = sitemap_files(plan.pages, lastmods(digests, staging.previous, now), settings)
     for item in [*inputs.assets, *sitemaps, robots_file(settings), *redirect_files(redirects)]:
         staging.add(item.path, item.data)
     return sitemaps
@@ -335,14 +335,10 @@ def _inputs(options: BuildOptions) -> list[Path]:
 
 
 def _record(
-    staging: Staging,
-    previous: BuildRecord,
-    fingerprint: str,
-    plan: SitePlan,
-    redirects: dict[str, str],
+    staging: Staging, fingerprint: str, plan: SitePlan, redirects: dict[str, str], now: str
 ) -> BuildRecord:
     staged = staging.staged.values()
-    lastmod = lastmods({s.path: s.digest for s in staged}, previous, build_time())
+    lastmod = lastmods({s.path: s.digest for s in staged}, staging.previous, now)
     files = {
         s.path: {"sha256": s.digest, "size": str(s.size), "lastmod": lastmod[s.path]}
         for s in staged
