@@ -161,10 +161,6 @@ def _hub_links(places: Places, urls: Urls) -> dict[tuple[str, str], Link]:
     return hubs
 
 
-def _breadcrumbs(settings: Settings, urls: Urls, trail: list[Link], here: Link) -> tuple[Link, ...]:
-    return (Link("Home", urls.href("")), *trail, here)
-
-
 def _crumb_ld(settings: Settings, crumbs: tuple[Link, ...]) -> list[tuple[str, str]]:
     root = settings.base_path
     return [(c.text, settings.site_root + c.href[len(root) :]) for c in crumbs]
@@ -188,7 +184,7 @@ def _page(
     **fields,
 ) -> Page:
     url = urls.absolute(relative)
-    crumbs = _breadcrumbs(settings, urls, trail, Link(crumb, urls.href(relative)))
+    crumbs = (Link("Home", urls.href("")), *trail, Link(crumb, urls.href(relative)))
     nodes = [
         jsonld.clinic_node(settings),
         jsonld.website_node(settings),

@@ -40,10 +40,6 @@ class OutputFile:
     path: str  # relative, POSIX
     data: bytes
 
-    @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
 
 @dataclass(frozen=True)
 class BuildRecord:
