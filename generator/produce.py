@@ -19,14 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment
-
 from .audit import main_text_of
 from .check import PageUnreadable, check_page, facts_of, parse_page
 from .pages import Page, SiteContext
 from .problems import Finding
 from .publish import StagedFile, stage_file
-from .render import make_environment, render_page
+from .render import Renderer
 
 PARALLEL_FROM_PAGES = 400
 CHUNK_PAGES = 64
@@ -70,20 +68,14 @@ class _Worker:
     def __init__(self, pages: Sequence[Page], context: ProduceContext) -> None:
         self.pages = pages
         self.context = context
-        self._environment: Environment | None = None
-
-    @property
-    def environment(self) -> Environment:
-        if self._environment is None:
-            self._environment = make_environment(self.context.templates)
-        return self._environment
+        self.renderer = Renderer(context.templates, context.site)
 
     def produce_range(self, start: int, stop: int) -> list[Produced]:
         return [self.produce(self.pages[i]) for i in range(start, stop)]
 
     def produce(self, page: Page) -> Produced:
         context = self.context
-        data = render_page(page, context.site, self.environment)
+        data = self.renderer.render(page)
         staged = stage_file(
             context.staging,
             context.current,

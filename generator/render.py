@@ -1,7 +1,11 @@
 """Rendering: one Page + the SiteContext -> the bytes of one HTML file, through Jinja2.
 
-Autoescape is on for every template and an undefined variable is an error. `render_page` is a
-pure function: the same page and context always give the same bytes.
+Autoescape is on for every template and an undefined variable is an error. Rendering is a pure
+function: the same page and context always give the same bytes.
+
+Templates in `site-wide/` (the footer, the call to action, ...) can use `site` but not `page`:
+they are the same on every page, so each is rendered once per build and reaches the page
+templates as `site_wide.<name>` (already escaped HTML).
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
 
 from .pages import Page, SiteContext
 from .problems import InputError, Problem
+
+SITE_WIDE_FOLDER = "site-wide"
 
 
 def make_environment(templates_dir: Path) -> Environment:
@@ -23,6 +30,7 @@ def make_environment(templates_dir: Path) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a build
     )
     environment.filters["tel"] = tel_uri_number
     return environment
@@ -36,21 +44,38 @@ def tel_uri_number(phone: str) -> str:
     return "+" + digits
 
 
-def render_page(page: Page, site: SiteContext, environment: Environment) -> bytes:
-    """The page's HTML as UTF-8 bytes; a template error is an InputError naming the template."""
-    try:
-        template = environment.get_template(page.template)
-        html = template.render(page=page, site=site)
-    except TemplateError as error:
-        name = getattr(error, "filename", None) or page.template
-        line = getattr(error, "lineno", None)
-        raise InputError(
-            [
-                Problem(
-                    str(name),
-                    f"template error while rendering /{page.path}: {error.message or error}",
-                    row=line,
-                )
-            ]
-        ) from None
-    return html.encode("utf-8")
+class Renderer:
+    """Renders the pages of one build: one environment, site-wide parts rendered once."""
+
+    def __init__(self, templates_dir: Path, site: SiteContext) -> None:
+        self.environment = make_environment(templates_dir)
+        self.site = site
+        self.site_wide = {
+            Path(name).stem: Markup(self._render(name, site=site).rstrip("\n"))
+            for name in self.environment.list_templates()
+            if name.startswith(f"{SITE_WIDE_FOLDER}/") and name.endswith(".html")
+        }
+
+    def render(self, page: Page) -> bytes:
+        """The page's HTML as UTF-8 bytes; a template error is an InputError naming the
+        template."""
+        html = self._render(page.template, page=page, site=self.site, site_wide=self.site_wide)
+        return html.encode("utf-8")
+
+    def _render(self, name: str, **variables: object) -> str:
+        try:
+            return self.environment.get_template(name).render(**variables)
+        except TemplateError as error:
+            where = getattr(error, "filename", None) or name
+            line = getattr(error, "lineno", None)
+            page = variables.get("page")
+            subject = f"/{page.path}" if isinstance(page, Page) else f"the site-wide part {name}"
+            raise InputError(
+                [
+                    Problem(
+                        str(where),
+                        f"template error while rendering {subject}: {error.message or error}",
+                        row=line,
+                    )
+                ]
+            ) from None

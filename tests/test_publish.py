@@ -227,6 +227,29 @@ def test_template_error_leaves_the_output_untouched(small, tmp_path: Path) -> No
     assert snapshot(out) == before
 
 
+def test_site_wide_template_that_reads_the_page_is_a_clear_error(small, tmp_path: Path) -> None:
+    """site-wide/ parts are rendered once per build, with `site` only."""
+    out, table = small
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    footer = templates / "site-wide" / "footer.html"
+    footer.write_text(footer.read_text().replace("</footer>", "{{ page.title }}</footer>"))
+    before = snapshot(out)
+
+    process = run_cli(
+        "build", "--locations", str(table), "--out", str(out), "--templates", str(templates)
+    )
+
+    assert process.returncode == 2
+    assert "Traceback" not in process.stderr
+    assert "footer.html" in process.stderr
+    assert "template error while rendering the site-wide part site-wide/footer.html" in (
+        process.stderr
+    )
+    assert "'page' is undefined" in process.stderr
+    assert snapshot(out) == before
+
+
 class DiskFull:
     """Stands in for `open` in the publish module: the n-th file opened for writing fails, or
     the first one whose name holds `name_part`."""
