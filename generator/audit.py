@@ -118,7 +118,8 @@ def main_text_of(root: lxml.html.HtmlElement) -> str:
         element.tail = " " + (element.tail or "")
         if element.tag not in _VOID_TAGS:
             element.text = " " + (element.text or "")
-    return " ".join(main.text_content().split()).lower()
+    text = lxml.etree.tostring(main, method="text", encoding=str, with_tail=False)
+    return " ".join(text.split()).lower()
 
 
 def town_pages(site_dir: Path) -> dict[str, Path]:

@@ -25,13 +25,12 @@ import json
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from .problems import Finding, Severity
 
@@ -100,66 +99,109 @@ def read_facts(path: str, data: bytes) -> PageFacts:
 
 
 def parse_page(data: bytes) -> Any:
-    """The page's document tree; PageUnreadable when it is not UTF-8 or not a document."""
+    """The page's document tree; PageUnreadable when it is not UTF-8 or not a document.
+
+    The tree is made of plain lxml elements: lxml.html's element classes are looked up in
+    Python for every element, which doubles the cost of a parse."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise PageUnreadable(f"is not UTF-8 (byte {error.start})") from None
     try:
-        return lxml_html.document_fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:
         raise PageUnreadable(f"does not parse as HTML: {error or 'empty document'}") from None
+    if root is None:
+        raise PageUnreadable("does not parse as HTML: Document is empty")
+    return root
 
 
-# Compiled once: a page is checked with these on every build, tens of thousands of times.
-XPATHS = {
-    name: etree.XPath(expression)
-    for name, expression in {
-        "titles": "//title[not(ancestor::svg)]",
-        "descriptions": '//meta[@name="description"]/@content',
-        "canonicals": '//link[@rel="canonical"]/@href',
-        "robots": '//meta[@name="robots"]/@content',
-        "viewport": '//meta[@name="viewport"]/@content',
-        "jsonld": '//script[@type="application/ld+json"]',
-        "links": "//a/@href",
-        "resources": "//link[@rel!='canonical']/@href | //@src",
-        "ids": "//@id",
-    }.items()
-}
+_PARSER = etree.HTMLParser(encoding="utf-8", collect_ids=False)
+# Elements whose attributes or text the checks read; every other element is only searched
+# for id and src attributes.
+_READ_TAGS = ("h1", "title", "meta", "link", "script", "a")
+
+
+@dataclass
+class _Scan:
+    """The facts of one page, gathered element by element in one walk of the tree."""
+
+    h1s: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)
+    canonicals: list[str] = field(default_factory=list)
+    robots: list[str] = field(default_factory=list)
+    viewport: bool = False
+    jsonld: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+
+    def read(self, element: Any) -> None:
+        tag = element.tag
+        get = element.get
+        if tag == "a":
+            if (href := get("href")) is not None:
+                self.links.append(href)
+        elif tag == "link":
+            self._read_link(get("rel"), get("href"))
+        elif tag == "meta":
+            self._read_meta(get("name"), get("content"))
+        elif tag == "script":
+            if get("type") == "application/ld+json":
+                self.jsonld.append(element.text or "")
+        elif tag == "h1":
+            self.h1s.append(_text(element))
+        elif tag == "title" and next(element.iterancestors("svg"), None) is None:
+            self.titles.append(_text(element))
+
+    def _read_link(self, rel: str | None, href: str | None) -> None:
+        if href is None or rel is None:
+            return
+        (self.canonicals if rel == "canonical" else self.resources).append(href)
+
+    def _read_meta(self, name: str | None, content: str | None) -> None:
+        if content is None:
+            return
+        if name == "description":
+            self.descriptions.append(content)
+        elif name == "robots":
+            self.robots.append(content)
+        elif name == "viewport":
+            self.viewport = True
 
 
 def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
     """What the checks need from a parsed page (the tree is only read)."""
+    scan = _Scan()
+    for element in tree.iter(*_READ_TAGS):
+        scan.read(element)
     body = tree.find("body")
     return PageFacts(
         path=path,
         kind=(body.get("data-kind", "") if body is not None else ""),
         lang=tree.get("lang", ""),
-        h1s=tuple(_text(h) for h in tree.iter("h1")),
-        titles=tuple(_text(t) for t in XPATHS["titles"](tree)),
-        descriptions=_attributes(tree, "descriptions"),
-        canonicals=_attributes(tree, "canonicals"),
-        robots=" ".join(_attributes(tree, "robots")),
-        viewport=bool(_attributes(tree, "viewport")),
-        jsonld=tuple(s.text or "" for s in XPATHS["jsonld"](tree)),
-        links=_attributes(tree, "links"),
-        resources=_attributes(tree, "resources"),
-        ids=frozenset(_attributes(tree, "ids")),
-        text=" ".join(tree.text_content().split()) if body is not None else "",
+        h1s=tuple(scan.h1s),
+        titles=tuple(scan.titles),
+        descriptions=tuple(scan.descriptions),
+        canonicals=tuple(scan.canonicals),
+        robots=" ".join(scan.robots),
+        viewport=scan.viewport,
+        jsonld=tuple(scan.jsonld),
+        links=tuple(scan.links),
+        resources=tuple(scan.resources) + tuple(map(str, _SOURCES(tree))),
+        ids=frozenset(map(str, _IDS(tree))),
+        text=_text(body) if body is not None else "",
         complete=data.rstrip().lower().endswith(b"</html>"),
     )
 
 
-def _parser() -> lxml_html.HTMLParser:
-    return lxml_html.HTMLParser(encoding="utf-8")
+_IDS = etree.XPath("//@id")
+_SOURCES = etree.XPath("//@src")
 
 
 def _text(element: Any) -> str:
-    return " ".join(element.text_content().split())
-
-
-def _attributes(tree: Any, name: str) -> tuple[str, ...]:
-    return tuple(str(value) for value in XPATHS[name](tree))
+    """The element's text with whitespace collapsed, script and style content included."""
+    return " ".join(etree.tostring(element, method="text", encoding=str, with_tail=False).split())
 
 
 def check_pages(

@@ -12,7 +12,7 @@ import pytest
 
 import generator.site_files as site_files
 from generator.build import BuildFailed
-from generator.check import check_pages, has_errors, resolve_internal
+from generator.check import check_pages, has_errors, read_facts, resolve_internal
 from generator.problems import Finding, Severity
 
 from .conftest import FIXED_EPOCH, ROOT
@@ -221,6 +221,22 @@ def test_viewport_is_required() -> None:
 def test_crisis_line_is_required() -> None:
     data = page().replace(b"Call or text 988 in a crisis.", b"")
     assert findings(data) == error("page.crisis", "does not show the 988 Suicide & Crisis Lifeline")
+
+
+def test_crisis_line_must_be_visible_not_only_in_the_head() -> None:
+    description = "Ketamine infusions for Vienna, VA. In a crisis call or text 988, the lifeline."
+    data = page(description=f'<meta name="description" content="{description}">')
+    data = data.replace(b"Call or text 988 in a crisis.", b"").replace(b"<title>", b"<title>988 ")
+    assert findings(data) == error("page.crisis", "does not show the 988 Suicide & Crisis Lifeline")
+
+
+def test_svg_titles_and_nested_markup_are_read_like_a_browser() -> None:
+    svg = "<svg><title>Map of Vienna</title></svg>"
+    data = page(body=f"<h1>Ketamine <em>infusion</em>\n  therapy</h1>{svg}")
+    assert findings(data) == []
+    facts = read_facts(PATH, data)
+    assert facts.h1s == ("Ketamine infusion therapy",)
+    assert facts.titles == ("Ketamine Infusions for Vienna, VA",)
 
 
 def _ld(nodes: object) -> str:
