@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import multiprocessing
 import os
 import signal
@@ -135,7 +136,7 @@ def _in_processes(
         with ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("fork"),
-            initializer=_die_with_parent,
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         ) as pool:
             bounds = [
@@ -147,6 +148,15 @@ def _in_processes(
                 yield future.result()
     finally:
         _worker = None
+
+
+def _start_worker(parent: int) -> None:
+    _die_with_parent(parent)
+    # What the worker inherited (the plan) lives as long as it does: frozen, the collector never
+    # walks it, so its memory pages are not copied into every worker by collections. New
+    # garbage (rendering makes some cycles) is collected as usual.
+    gc.freeze()
+    gc.enable()
 
 
 def _die_with_parent(parent: int) -> None:
