@@ -1,20 +1,23 @@
 """Uniqueness audit of town landing pages: how alike their main content is.
 
-Owns: extracting a built page's ``<main>`` text, cutting it into word 5-shingles,
-measuring the Jaccard similarity of every pair of town pages (exactly for small
-sites; for large ones datasketch MinHash LSH proposes candidate pairs that are then
-measured exactly) and the report of that distribution: maximum, 95th percentile,
-histogram, the closest pairs and the pairs over the near-duplicate threshold.
+Owns: extracting a built page's ``<main>`` text; a page's fingerprint (the hashes of its word
+5-shingles and, for large sites, their MinHash signature), cheap enough to be made where the
+page is rendered; and the cross-page part over the fingerprints: the Jaccard similarity of
+every pair of town pages (exactly for small sites; for large ones MinHash LSH bands propose
+candidate pairs that are then measured exactly) and the report of that distribution:
+maximum, 95th percentile, histogram, the closest pairs and the pairs over the near-duplicate
+threshold.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,11 +25,13 @@ from pathlib import Path
 import lxml.etree
 import lxml.html
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 TOWN_KIND = "town"
 SHINGLE_WORDS = 5
 HISTOGRAM_BINS = 10
+# Up to this many pages every pair is measured exactly; above it MinHash LSH proposes pairs.
+EXACT_LIMIT = 2000
 # MinHash LSH (large sites). MinHashLSH(threshold=0.4, num_perm=256) uses 51 bands of 5 rows:
 # a pair at similarity 0.6 becomes a candidate with probability 0.984, at 0.65 0.998, at 0.7
 # 0.9999, while pairs near 0.2 (typical of templated pages) rarely do.
@@ -42,8 +47,25 @@ SAMPLE_SEED = 20_240_501
 PARALLEL_MIN_PAGES = 2_000
 # Posting lists longer than this share of the pages are counted by matrix product.
 DENSE_POSTING_SHARE = 10
+# Words whose hashes a process remembers (about 120 bytes each) before it starts anew.
+WORD_MEMO_LIMIT = 200_000
+# Large arrays are made in pieces of about this many values, pairs in chunks of PAIR_CHUNK
+# and bitsets BLOCK_COLUMNS shingles wide, so that memory stays bounded on any input.
+CHUNK_VALUES = 1 << 20
+PAIR_CHUNK = 8192
+BLOCK_COLUMNS = 2048
+# Estimated costs (ns) that choose how the shared shingles of given pairs are counted: per
+# page pair listed from a posting list, per 32-bit bitset word and pair, per bit set.
+PAIR_LISTED_NS = 20.0
+PAIR_WORD_NS = 1.5
+BIT_SET_NS = 10.0
 
 _WORD = re.compile(r"\w+")
+# For ASCII text: upper case to lower case, and every byte that is no word character to a space.
+_ASCII_WORDS = bytes(
+    c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32
+    for c in range(256)
+)
 _BODY_TAG = re.compile(rb"<body(?=[\s/>])", re.IGNORECASE)
 _SKIPPED_TAGS = ("script", "style", "template")
 _BLOCK_TAGS = (
@@ -54,6 +76,10 @@ _BLOCK_TAGS = (
 _VOID_TAGS = ("br", "hr")
 _POLY = np.uint64(0x9E3779B97F4A7C15)
 _FMIX = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
+# datasketch's MurmurHash3 32-bit finaliser ("affine32" pre-mixes every hash value with it).
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
+_HASHES = np.dtype("<u8")
+_SIGNATURE = np.dtype("<u4")
 
 
 @dataclass(frozen=True)
@@ -92,6 +118,24 @@ class AuditReport:
     def to_dict(self) -> dict:
         """Plain JSON-ready dict (pairs as ``{"a", "b", "similarity"}`` dicts)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PageFingerprint:
+    """What the audit needs of one page's main text: the sorted distinct 64-bit hashes of its
+    word 5-shingles and, for a large site, its MinHash signature (``NUM_PERM`` 32-bit values),
+    both as little-endian bytes (compact, picklable, comparable)."""
+
+    shingles: bytes
+    signature: bytes | None
+
+    def shingle_hashes(self) -> np.ndarray:
+        """The shingle hashes as a read-only ``uint64`` array."""
+        return np.frombuffer(self.shingles, dtype=_HASHES)
+
+    def signature_values(self) -> np.ndarray | None:
+        """The MinHash values as a read-only ``uint32`` array (None without a signature)."""
+        return None if self.signature is None else np.frombuffer(self.signature, _SIGNATURE)
 
 
 # --- page text -------------------------------------------------------------------------------
@@ -173,21 +217,38 @@ def _parse(html: bytes) -> lxml.html.HtmlElement | None:
         return None
 
 
-# --- shingles and MinHash --------------------------------------------------------------------
+# --- fingerprints (one page) -----------------------------------------------------------------
 
 
 @dataclass
 class _WordHasher:
-    """64-bit word hashes (blake2b: stable across processes and runs), memoised per batch."""
+    """64-bit word hashes (blake2b: stable across processes and runs), memoised.
 
-    cache: dict[str, int] = field(default_factory=dict)
+    The memo only saves work (a word's hash never depends on what was hashed before); it
+    starts anew when it would hold more than ``limit`` words."""
 
-    def hashes(self, words: list[str]) -> np.ndarray:
+    limit: int = WORD_MEMO_LIMIT
+    cache: dict[bytes, int] = field(default_factory=dict)
+
+    def hashes(self, words: list[bytes]) -> np.ndarray:
         cache = self.cache
-        for word in set(words).difference(cache):
-            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-            cache[word] = int.from_bytes(digest, "little")
-        return np.array([cache[word] for word in words], dtype=np.uint64)
+        missing = set(words).difference(cache)
+        if len(cache) + len(missing) > self.limit:
+            cache.clear()
+            missing = set(words)
+        for word in missing:
+            cache[word] = int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
+        return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+
+
+_WORD_HASHER = _WordHasher()  # one per process; forked workers start from a copy
+
+
+def _words(text: str) -> list[bytes]:
+    """The text's lowercased ``\\w+`` words, UTF-8 encoded (ASCII text through a byte table)."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_WORDS).split()
+    return [word.encode("utf-8") for word in _WORD.findall(text.lower())]
 
 
 def _shingles(text: str, hasher: _WordHasher) -> np.ndarray:
@@ -195,7 +256,7 @@ def _shingles(text: str, hasher: _WordHasher) -> np.ndarray:
 
     Fewer than five words make one shingle of all of them (no words: the empty shingle).
     """
-    words = hasher.hashes(_WORD.findall(text.lower()))
+    words = hasher.hashes(_words(text))
     width = min(SHINGLE_WORDS, len(words))
     count = len(words) - width + 1
     combined = np.full(count, np.uint64(width), dtype=np.uint64)
@@ -213,68 +274,49 @@ def _fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> shift)
 
 
-def _signatures(sets: Sequence[np.ndarray]) -> np.ndarray:
-    """MinHash values (one row per set) from datasketch's ``MinHash.bulk``.
-
-    The shingle hashes are already uniform, so the top 32 bits are fed as they are.
-    """
-    minhashes = MinHash.bulk(
-        ((s >> np.uint64(32)).tolist() for s in sets),
-        num_perm=NUM_PERM,
-        seed=MINHASH_SEED,
-        hashfunc=_identity,
-        scheme=MINHASH_SCHEME,
-    )
-    return np.array([m.hashvalues for m in minhashes], dtype=np.uint32).reshape(-1, NUM_PERM)
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` of the affine permutations datasketch draws for ``NUM_PERM``, the seed
+    and the scheme."""
+    a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
 
 
-def _identity(value: int) -> int:
-    return value
+def _signature(hashes: np.ndarray) -> np.ndarray:
+    """MinHash values of a shingle set: what datasketch's ``MinHash(num_perm=NUM_PERM,
+    seed=MINHASH_SEED, scheme="affine32", hashfunc=identity)`` holds after ``update_batch`` of
+    the top 32 bits of the hashes (already uniform), in one numpy step: datasketch's fmix32
+    pre-mix, then the least ``a * h + b`` (32-bit arithmetic) for each permutation."""
+    shift, first, middle_shift, second = _FMIX32
+    values = (hashes >> np.uint64(32)).astype(np.uint32)
+    values = (values ^ (values >> shift)) * first
+    values = (values ^ (values >> middle_shift)) * second
+    values ^= values >> shift
+    a, b = _permutations()
+    return (values[:, None] * a + b).min(axis=0)
 
 
-@dataclass(frozen=True)
-class _Batch:
-    """Shingle sets (and MinHash values if asked) of a run of pages, as flat arrays."""
-
-    hashes: np.ndarray
-    sizes: np.ndarray
-    signatures: np.ndarray | None
-
-
-def _batch_of(sets: list[np.ndarray], with_signatures: bool) -> _Batch:
-    hashes = np.concatenate(sets) if sets else np.empty(0, dtype=np.uint64)
-    sizes = np.array([len(s) for s in sets], dtype=np.int64)
-    return _Batch(hashes, sizes, _signatures(sets) if with_signatures else None)
+def fingerprint(text: str, with_signature: bool) -> PageFingerprint:
+    """The fingerprint of one page's main text (as `main_text_of` gives it), with its MinHash
+    signature if ``with_signature`` (`uses_signatures` says when the audit needs one). Cheap
+    enough to make for every town page in the process that renders it."""
+    hashes = _shingles(text, _WORD_HASHER)
+    signature = _signature(hashes).astype(_SIGNATURE).tobytes() if with_signature else None
+    return PageFingerprint(hashes.astype(_HASHES).tobytes(), signature)
 
 
-def _texts_batch(texts: Sequence[str], with_signatures: bool) -> _Batch:
-    hasher = _WordHasher()
-    return _batch_of([_shingles(text, hasher) for text in texts], with_signatures)
+def uses_signatures(page_count: int, exact_limit: int = EXACT_LIMIT) -> bool:
+    """Whether the fingerprints of ``page_count`` town pages need a MinHash signature: above
+    ``exact_limit`` pages the audit proposes pairs by MinHash LSH instead of measuring all."""
+    return page_count > exact_limit
 
 
-def _files_batch(paths: Sequence[Path], with_signatures: bool) -> _Batch:
-    hasher = _WordHasher()
-    sets = [_shingles(main_text(path.read_bytes()), hasher) for path in paths]
-    return _batch_of(sets, with_signatures)
+def _text_fingerprints(texts: Sequence[str], with_signature: bool) -> list[PageFingerprint]:
+    return [fingerprint(text, with_signature) for text in texts]
 
 
-@dataclass(frozen=True)
-class _Corpus:
-    """Shingle sets of pages: page ``k`` is ``hashes[indptr[k]:indptr[k+1]]``, never empty."""
-
-    keys: list[str]
-    hashes: np.ndarray
-    indptr: np.ndarray
-    signatures: np.ndarray | None
-
-
-def _corpus(keys: list[str], batches: Sequence[_Batch]) -> _Corpus:
-    sizes = np.concatenate([b.sizes for b in batches] or [np.empty(0, np.int64)])
-    hashes = np.concatenate([b.hashes for b in batches] or [np.empty(0, np.uint64)])
-    indptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-    with_signatures = bool(batches) and batches[0].signatures is not None
-    signatures = np.vstack([b.signatures for b in batches]) if with_signatures else None
-    return _Corpus(keys, hashes, indptr, signatures)
+def _file_fingerprints(paths: Sequence[Path], with_signature: bool) -> list[PageFingerprint]:
+    return [fingerprint(main_text(path.read_bytes()), with_signature) for path in paths]
 
 
 # --- process pool ----------------------------------------------------------------------------
@@ -303,32 +345,93 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-# --- exact intersections ---------------------------------------------------------------------
+# --- shared shingles -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _SharedIndex:
-    """Per page, the dense ids of its shingles that occur on at least one other page."""
+class _Postings:
+    """For every shingle found on two pages or more (in hash order), the pages that have it:
+    shingle ``k``'s pages, ascending, are the next ``lengths[k]`` entries of ``pages``.
+    ``sizes[p]`` is the number of shingles of page ``p``."""
 
-    ids: np.ndarray
-    indptr: np.ndarray
+    pages: np.ndarray
+    lengths: np.ndarray
     sizes: np.ndarray
-    id_count: int
 
-    def page_of_entry(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.sizes), dtype=np.int64), np.diff(self.indptr))
+    def entry_lengths(self) -> np.ndarray:
+        """The length of the posting list each entry of ``pages`` belongs to."""
+        return np.repeat(self.lengths, self.lengths)
 
 
-def _shared_index(corpus: _Corpus) -> _SharedIndex:
-    _, ids = np.unique(corpus.hashes, return_inverse=True)
-    ids = ids.astype(np.int32)
-    frequency = np.bincount(ids)
-    shared = frequency[ids] >= 2
-    sizes = np.diff(corpus.indptr)
-    pages = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-    counts = np.bincount(pages[shared], minlength=len(sizes))
-    indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return _SharedIndex(ids[shared], indptr, sizes, len(frequency))
+def _postings(prints: Sequence[PageFingerprint], sizes: np.ndarray) -> _Postings:
+    """Posting lists of the shingles that two pages or more share."""
+    hashes = np.frombuffer(b"".join(item.shingles for item in prints), _HASHES)
+    order, fresh = _sort_order(hashes)
+    del hashes
+    shared = ~fresh  # an entry is shared if it starts no new value or the next one does not
+    shared[:-1] |= ~fresh[1:]
+    lengths = np.diff(np.flatnonzero(fresh[shared]), append=np.count_nonzero(shared))
+    page_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    pages = [np.empty(0, dtype=np.int32)]
+    for start in range(0, len(order), CHUNK_VALUES):
+        stop = start + CHUNK_VALUES
+        pages.append(page_of[order[start:stop][shared[start:stop]]])
+    return _Postings(np.concatenate(pages), lengths, sizes)
+
+
+def _sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A stable sort order of 64-bit values, and where in that order a new value starts.
+
+    numpy sorts integers several times faster than it argsorts them, so the order comes from
+    sorting each value's top bits with its index packed below them. Values that share their
+    top bits but differ (a few at 30,000 pages, about 4 in 3 million) are then put in order by
+    a sort of their own.
+    """
+    count = len(values)
+    index_bits = max(1, (count - 1).bit_length())
+    if index_bits > 40:
+        order = np.argsort(values, kind="stable")
+        ordered = values[order]
+        return order, np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    keys = (values >> np.uint64(index_bits + 1)).view(np.int64)
+    keys <<= index_bits
+    for start in range(0, count, CHUNK_VALUES):
+        keys[start : start + CHUNK_VALUES] |= np.arange(start, min(count, start + CHUNK_VALUES))
+    keys.sort()
+    fresh = np.ones(count, dtype=bool)  # a new value starts here
+    new_top = np.ones(count, dtype=bool)  # new top bits start here
+    for start in range(1, count, CHUNK_VALUES):
+        stop = min(count, start + CHUNK_VALUES)
+        changed = (keys[start:stop] ^ keys[start - 1 : stop - 1]) >> index_bits
+        np.not_equal(changed, 0, out=new_top[start:stop])
+    order = keys
+    order &= (1 << index_bits) - 1
+    for start in range(1, count, CHUNK_VALUES):
+        stop = min(count, start + CHUNK_VALUES)
+        ordered = values[order[start - 1 : stop]]
+        np.not_equal(ordered[1:], ordered[:-1], out=fresh[start:stop])
+    if (fresh & ~new_top).any():
+        _untangle(values, order, fresh, new_top)
+    return order, fresh
+
+
+def _untangle(values: np.ndarray, order: np.ndarray, fresh: np.ndarray, new_top: np.ndarray):
+    """Sort each run of equal top bits that holds several values by value, then index."""
+    starts = np.flatnonzero(new_top)
+    runs = np.unique(np.searchsorted(starts, np.flatnonzero(fresh & ~new_top), "right") - 1)
+    first = starts[runs]
+    following = np.minimum(runs + 1, len(starts) - 1)
+    sizes = np.where(runs + 1 < len(starts), starts[following], len(order)) - first
+    del starts
+    where = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+    run = np.repeat(np.arange(len(sizes)), sizes)
+    order[where] = order[where][np.lexsort((order[where], values[order[where]], run))]
+    ordered = values[order[where]]
+    fresh[where] = new_top[where]
+    fresh[where[1:]] |= (ordered[1:] != ordered[:-1]) & (run[1:] == run[:-1])
+
+
+# --- exact intersections ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -348,54 +451,65 @@ class _Scored:
         return self.i, self.j, self.inter, self.union, self.similarity
 
 
-def _scored(index: _SharedIndex, i: np.ndarray, j: np.ndarray, inter: np.ndarray) -> _Scored:
+def _scored(sizes: np.ndarray, i: np.ndarray, j: np.ndarray, inter: np.ndarray) -> _Scored:
     inter = inter.astype(np.int64)
-    union = index.sizes[i] + index.sizes[j] - inter
+    union = sizes[i] + sizes[j] - inter
     return _Scored(i, j, inter, union, inter / union)
 
 
-def _score_all_pairs(index: _SharedIndex) -> _Scored:
+def _score_all_pairs(postings: _Postings) -> _Scored:
     """Every pair ``i < j``, in row-major order."""
-    i, j = np.triu_indices(len(index.sizes), 1)
-    return _scored(index, i, j, _intersection_matrix(index)[i, j])
+    i, j = np.triu_indices(len(postings.sizes), 1)
+    return _scored(postings.sizes, i, j, _intersection_matrix(postings)[i, j])
 
 
-def _intersection_matrix(index: _SharedIndex) -> np.ndarray:
+def _intersection_matrix(postings: _Postings) -> np.ndarray:
     """Shared-shingle counts of all page pairs, from the posting list of every shared shingle.
 
     Short posting lists add their pairs one by one; long ones (template text shared by many
     pages) are grouped by identical page set and added as one weighted matrix product.
     """
-    n = len(index.sizes)
-    pages = index.page_of_entry()
-    frequency = np.bincount(index.ids, minlength=index.id_count)[index.ids]
-    order = np.lexsort((pages, index.ids, frequency))
-    pages, ids, frequency = pages[order], index.ids[order], frequency[order]
+    n = len(postings.sizes)
+    frequency = postings.entry_lengths()
+    shingle = np.repeat(np.arange(len(postings.lengths)), postings.lengths)
+    order = np.argsort(frequency, kind="stable")
+    pages = postings.pages[order].astype(np.int64)
+    shingle, frequency = shingle[order], frequency[order]
     dense = frequency > max(2, n // DENSE_POSTING_SHARE)
-    counts = _sparse_counts(pages[~dense], frequency[~dense], n)
-    counts += _dense_counts(pages[dense], ids[dense], n)
-    return counts
-
-
-def _sparse_counts(pages: np.ndarray, frequency: np.ndarray, n: int) -> np.ndarray:
-    """Pair counts from short posting lists: runs of ``pages`` whose length is their frequency."""
     counts = np.zeros(n * n, dtype=np.int64)
+    for codes in _listed_pairs(pages[~dense], frequency[~dense], n):
+        counts += np.bincount(codes, minlength=n * n)
+    return counts.reshape(n, n) + _dense_counts(pages[dense], shingle[dense], n)
+
+
+def _listed_pairs(pages: np.ndarray, frequency: np.ndarray, n: int) -> Iterator[np.ndarray]:
+    """Codes ``i * n + j`` of the page pairs of posting lists, in pieces of about
+    ``CHUNK_VALUES``. ``pages`` holds the lists grouped by length, ``frequency`` the length
+    of the list of each entry."""
     pending: list[np.ndarray] = []
-    for length in np.unique(frequency):
-        lists = pages[frequency == length].reshape(-1, length)
+    size = 0
+    bounds = np.flatnonzero(np.diff(frequency, prepend=-1, append=-1))
+    for start, stop in itertools.pairwise(bounds):
+        length = int(frequency[start])
+        lists = pages[start:stop].reshape(-1, length).astype(np.int64)
         first, second = np.triu_indices(length, 1)
-        pending.append((lists[:, first] * n + lists[:, second]).ravel())
-        if sum(len(codes) for codes in pending) > 10_000_000 or length == frequency[-1]:
-            counts += np.bincount(np.concatenate(pending), minlength=n * n)
-            pending = []
-    return counts.reshape(n, n)
+        step = max(1, CHUNK_VALUES // len(first))
+        for row in range(0, len(lists), step):
+            block = lists[row : row + step]
+            pending.append((block[:, first] * n + block[:, second]).ravel())
+            size += len(pending[-1])
+            if size >= CHUNK_VALUES:
+                yield np.concatenate(pending)
+                pending, size = [], 0
+    if pending:
+        yield np.concatenate(pending)
 
 
-def _dense_counts(pages: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+def _dense_counts(pages: np.ndarray, shingle: np.ndarray, n: int) -> np.ndarray:
     """Pair counts from long posting lists, identical lists merged into one weighted column."""
-    if len(ids) == 0:
+    if len(shingle) == 0:
         return np.zeros((n, n), dtype=np.int64)
-    bounds = np.concatenate(([0], np.flatnonzero(np.diff(ids)) + 1, [len(ids)]))
+    bounds = np.concatenate(([0], np.flatnonzero(np.diff(shingle)) + 1, [len(shingle)]))
     columns: dict[bytes, int] = {}
     for start, stop in itertools.pairwise(bounds):
         key = pages[start:stop].tobytes()
@@ -407,28 +521,123 @@ def _dense_counts(pages: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return np.rint((matrix * weights) @ matrix.T).astype(np.int64)
 
 
-def _score_pairs(index: _SharedIndex, i: np.ndarray, j: np.ndarray) -> _Scored:
-    """The given pairs ``i < j`` (repeats allowed), returned sorted by ``(i, j)``."""
-    order = np.lexsort((j, i))
-    i, j = i[order], j[order]
-    inter = np.zeros(len(i), dtype=np.int64)
-    mask = np.zeros(index.id_count, dtype=bool)
-    bounds = np.flatnonzero(np.diff(i, prepend=-1, append=-1))
-    for start, stop in itertools.pairwise(bounds):
-        own = index.ids[index.indptr[i[start]] : index.indptr[i[start] + 1]]
-        mask[own] = True
-        inter[start:stop] = _marked(index, mask, j[start:stop])
-        mask[own] = False
-    return _scored(index, i, j, inter)
+# --- intersections of chosen pairs -----------------------------------------------------------
 
 
-def _marked(index: _SharedIndex, mask: np.ndarray, pages: np.ndarray) -> np.ndarray:
-    """How many shared shingles of each of ``pages`` are set in ``mask``."""
-    lengths = index.indptr[pages + 1] - index.indptr[pages]
+def _score_pairs(postings: _Postings, *pair_sets: tuple[np.ndarray, np.ndarray]) -> list[_Scored]:
+    """Each set of pairs ``i < j`` (repeats allowed) measured, sorted by ``(i, j)``."""
+    n = len(postings.sizes)
+    codes = [np.sort(i.astype(np.int64) * n + j) for i, j in pair_sets]
+    unique = _distinct(np.concatenate(codes))
+    inter = _intersections(postings, unique)
+    return [
+        _scored(postings.sizes, *np.divmod(part, n), inter[np.searchsorted(unique, part)])
+        for part in codes
+    ]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (numpy's sort is faster than its hash-based unique)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
+def _intersections(postings: _Postings, codes: np.ndarray) -> np.ndarray:
+    """Shared shingles of the pairs with sorted, distinct codes ``i * n + j``.
+
+    A shingle on few pages adds the pairs of its posting list, which are listed and looked
+    up; shingles on many pages are counted by ``and`` of per-page bitsets. Where the line
+    between the two lies changes only the time taken.
+    """
+    n = len(postings.sizes)
+    counts = np.zeros(len(codes), dtype=np.int64)
+    limit = _listing_limit(postings.lengths, len(codes))
+    frequency = postings.entry_lengths()
+    listed = frequency <= limit
+    order = np.argsort(frequency[listed].astype(np.uint16), kind="stable")
+    lookup = _CodeLookup(codes)
+    for found in _listed_pairs(postings.pages[listed][order], frequency[listed][order], n):
+        lookup.count(found, counts)
+    del order, frequency
+    long = postings.lengths > limit
+    _count_by_bitsets(postings.pages[~listed], postings.lengths[long], n, codes, counts)
+    return counts
+
+
+class _CodeLookup:
+    """Counts occurrences of sorted distinct codes in arrays of codes. A table of code hashes
+    lets through only the few codes that may be among them (it has about 16 slots per code),
+    which are then looked up exactly."""
+
+    def __init__(self, codes: np.ndarray) -> None:
+        self.codes = codes
+        self.shift = np.uint64(64 - min(26, max(12, (16 * len(codes)).bit_length())))
+        self.table = np.zeros(1 << (64 - int(self.shift)), dtype=bool)
+        self.table[self._slots(codes)] = True
+
+    def _slots(self, codes: np.ndarray) -> np.ndarray:
+        return (codes.view(np.uint64) * _POLY) >> self.shift
+
+    def count(self, found: np.ndarray, counts: np.ndarray) -> None:
+        found = found[self.table[self._slots(found)]]
+        where = np.minimum(np.searchsorted(self.codes, found), len(self.codes) - 1)
+        hit = self.codes[where] == found
+        counts += np.bincount(where[hit], minlength=len(self.codes))
+
+
+def _listing_limit(lengths: np.ndarray, pairs: int) -> int:
+    """The longest posting list whose page pairs are listed (with every shorter one; longer
+    ones go to bitsets): the choice of least estimated time, at most 65535."""
+    if len(lengths) == 0:
+        return 1
+    count = np.bincount(np.minimum(lengths, 1 << 16))
+    values = np.flatnonzero(count)
+    count = count[values]
+    entries = count * values
+    listed = np.cumsum(entries * (values - 1) // 2)
+    entries_left = entries.sum() - np.cumsum(entries)
+    columns_left = len(lengths) - np.cumsum(count)
+    cost = (
+        PAIR_LISTED_NS * listed
+        + PAIR_WORD_NS * pairs * np.ceil(columns_left / 32)
+        + BIT_SET_NS * entries_left
+    )
+    best = int(np.argmin(cost))
+    none = PAIR_WORD_NS * pairs * np.ceil(len(lengths) / 32) + BIT_SET_NS * entries.sum()
+    return 1 if none <= cost[best] else min(int(values[best]), (1 << 16) - 1)
+
+
+def _count_by_bitsets(
+    pages: np.ndarray, lengths: np.ndarray, n: int, codes: np.ndarray, counts: np.ndarray
+) -> None:
+    """Add to ``counts`` how many of the shingles with these posting lists both pages of each
+    pair have: ``and`` of per-page bitsets, ``BLOCK_COLUMNS`` shingles at a time."""
+    i, j = np.divmod(codes, n)
     ends = np.cumsum(lengths)
-    gather = np.arange(ends[-1]) + np.repeat(index.indptr[pages] - (ends - lengths), lengths)
-    hits = np.concatenate(([0], np.cumsum(mask[index.ids[gather]])))
-    return hits[ends] - hits[ends - lengths]
+    for first in range(0, len(lengths), BLOCK_COLUMNS):
+        last = min(len(lengths), first + BLOCK_COLUMNS)
+        start, stop = (ends[first - 1] if first else 0), ends[last - 1]
+        column = np.repeat(np.arange(last - first), lengths[first:last])
+        words = -(-(last - first) // 32)
+        # A page has each shingle once, so adding the bit values of a word sets its bits.
+        slots = pages[start:stop].astype(np.int64) * words + (column >> 5)
+        bit = (np.int64(1) << (column & 31)).astype(np.float64)
+        bits = np.bincount(slots, weights=bit, minlength=n * words)
+        bits = bits.astype(np.uint32).reshape(n, words)
+        del slots, bit, column
+        for k in range(0, len(codes), PAIR_CHUNK):
+            both = bits[i[k : k + PAIR_CHUNK]] & bits[j[k : k + PAIR_CHUNK]]
+            counts[k : k + PAIR_CHUNK] += _popcount(both).sum(axis=1, dtype=np.int64)
+
+
+_BYTE_BITS = np.array([bin(k).count("1") for k in range(256)], dtype=np.uint8)
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    """Set bits of each 32-bit word (numpy 2's ``bitwise_count``, else per byte)."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    return _BYTE_BITS[words.view(np.uint8)].reshape(*words.shape, 4).sum(axis=-1)
 
 
 # --- candidate pairs for large sites ---------------------------------------------------------
@@ -443,35 +652,83 @@ class _Candidates:
     agreement: np.ndarray
 
 
-def _lsh_candidates(signatures: np.ndarray, threshold: float) -> _Candidates:
-    """Pairs of pages sharing a bucket of a datasketch ``MinHashLSH`` index of all pages.
-
-    The buckets are read from the index's hash tables (one per band): a self-join needs
-    every bucket once, which is much cheaper than querying the index page by page.
-    """
+@functools.cache
+def _lsh_shape(threshold: float) -> tuple[int, int]:
+    """Bands and rows per band that datasketch's ``MinHashLSH`` chooses for the threshold."""
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    for key, row in enumerate(signatures):
-        sketch = LeanMinHash(seed=MINHASH_SEED, hashvalues=row, scheme=MINHASH_SCHEME)
-        lsh.insert(key, sketch, check_duplication=False)
-    pages = len(signatures)
-    codes = [np.empty(0, dtype=np.int64)]
-    for table in lsh.hashtables:
-        for bucket, size in table.itemcounts().items():
-            if size > 1:
-                members = np.sort(np.fromiter(table.get(bucket), dtype=np.int64, count=size))
-                first, second = np.triu_indices(size, 1)
-                codes.append(members[first] * pages + members[second])
-    unique = np.unique(np.concatenate(codes))
-    i, j = unique // pages, unique % pages
+    return lsh.b, lsh.r
+
+
+def _lsh_candidates(signatures: np.ndarray, threshold: float) -> _Candidates:
+    """The pairs of pages that a datasketch ``MinHashLSH(threshold, NUM_PERM)`` holding every
+    page puts in one bucket: pages whose MinHash values are identical in at least one band.
+
+    Bands are grouped by a sort each instead of datasketch's dicts of bytes keys; the number
+    of bands and their width are datasketch's choice.
+    """
+    bands, rows = _lsh_shape(threshold)
+    n = len(signatures)
+    groups = [_band_groups(signatures[:, band * rows : (band + 1) * rows]) for band in range(bands)]
+    members = np.concatenate([np.empty(0, np.int64)] + [group[0] for group in groups])
+    sizes = np.concatenate([np.empty(0, np.int64)] + [group[1] for group in groups])
+    members, sizes = _distinct_groups(members, sizes)
+    frequency = np.repeat(sizes, sizes)
+    order = np.argsort(frequency, kind="stable")
+    codes = np.empty(0, dtype=np.int64)
+    for found in _listed_pairs(members[order], frequency[order], n):
+        codes = _distinct(np.concatenate((codes, found)))
+    i, j = np.divmod(codes, n)
     return _Candidates(i, j, _agreement(signatures, i, j))
 
 
+def _band_groups(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pages (ascending) of each group of two or more pages with identical values in the
+    band, concatenated, and the group sizes.
+
+    Rows are grouped by a 64-bit hash of their values; in the unlikely case that two
+    different rows share a hash, the band is grouped again by the values themselves.
+    """
+    n = len(band)
+    page_bits = max(1, (n - 1).bit_length())
+    combined = np.zeros(n, dtype=np.uint64)
+    for column in band.T:
+        combined = combined * _POLY + column
+    keys = (_fmix64(combined) >> np.uint64(page_bits + 1)).view(np.int64) << page_bits
+    keys |= np.arange(n)
+    keys.sort()
+    members, sizes = _runs(keys >> page_bits, keys & ((1 << page_bits) - 1))
+    leaders = members[np.repeat(np.cumsum(sizes) - sizes, sizes)]
+    if not (band[members] == band[leaders]).all():
+        _, value = np.unique(band, axis=0, return_inverse=True)
+        order = np.argsort(value.ravel(), kind="stable")
+        members, sizes = _runs(value.ravel()[order], order)
+    return members, sizes
+
+
+def _runs(keys: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The items of each run of two or more equal (sorted) keys, concatenated, and run sizes."""
+    sizes = np.diff(np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1], [True]))))
+    kept = sizes >= 2
+    return items[np.repeat(kept, sizes)], sizes[kept]
+
+
+def _distinct_groups(members: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of more than a few pages kept once: the same pages often agree in many bands."""
+    starts = np.cumsum(sizes) - sizes
+    seen: set[bytes] = set()
+    drop = np.zeros(len(sizes), dtype=bool)
+    for group in np.flatnonzero(sizes > 8):
+        key = members[starts[group] : starts[group] + sizes[group]].tobytes()
+        drop[group] = key in seen
+        seen.add(key)
+    return members[np.repeat(~drop, sizes)], sizes[~drop]
+
+
 def _agreement(signatures: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """How many of their MinHash values each pair shares (in chunks, to bound memory)."""
-    step = 100_000
+    """How many of their MinHash values each pair shares (in small chunks: faster and lean)."""
     parts = [np.zeros(0, dtype=np.int64)]
-    for start in range(0, len(i), step):
-        rows_i, rows_j = i[start : start + step], j[start : start + step]
+    for start in range(0, len(i), PAIR_CHUNK):
+        rows_i, rows_j = i[start : start + PAIR_CHUNK], j[start : start + PAIR_CHUNK]
         parts.append(np.count_nonzero(signatures[rows_i] == signatures[rows_j], axis=1))
     return np.concatenate(parts)
 
@@ -560,20 +817,36 @@ def _union(first: _Scored, second: _Scored, pages: int) -> _Scored:
 # --- reports ---------------------------------------------------------------------------------
 
 
-def _report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
-    pages = len(corpus.keys)
-    method = "exact" if corpus.signatures is None else "minhash-lsh"
-    if pages < 2:
+def audit_fingerprints(
+    fingerprints: Mapping[str, PageFingerprint], *, threshold: float = 0.6, top: int = 10
+) -> AuditReport:
+    """Audit pages given as ``{url path: fingerprint}``: exactly if the fingerprints carry no
+    MinHash signature, else by MinHash LSH (all or none of them must carry one). Pages are
+    ordered by key, so the report depends neither on mapping order nor on where the
+    fingerprints were made."""
+    keys = sorted(fingerprints)
+    prints = [fingerprints[key] for key in keys]
+    signed = {item.signature is not None for item in prints}
+    if len(signed) > 1:
+        raise ValueError("some fingerprints carry a MinHash signature and some do not")
+    method = "minhash-lsh" if True in signed else "exact"
+    if len(keys) < 2:
         return AuditReport(
-            pages, 0, method, False, 0.0, 0.0, [0] * HISTOGRAM_BINS, [], [], threshold
+            len(keys), 0, method, False, 0.0, 0.0, [0] * HISTOGRAM_BINS, [], [], threshold
         )
-    if corpus.signatures is None:
-        return _exact_report(corpus.keys, _shared_index(corpus), threshold, top)
-    return _lsh_report(corpus, threshold, top)
+    sizes = np.fromiter((len(item.shingles) // 8 for item in prints), np.int64, len(prints))
+    if not sizes.all():
+        raise ValueError("a fingerprint without shingles")
+    postings = _postings(prints, sizes)
+    if method == "exact":
+        return _exact_report(keys, postings, threshold, top)
+    signatures = b"".join(item.signature or b"" for item in prints)
+    signatures = np.frombuffer(signatures, _SIGNATURE).reshape(len(keys), NUM_PERM)
+    return _lsh_report(keys, postings, signatures, threshold, top)
 
 
-def _exact_report(keys: list[str], index: _SharedIndex, threshold: float, top: int) -> AuditReport:
-    scored = _score_all_pairs(index)
+def _exact_report(keys: list[str], postings: _Postings, threshold: float, top: int) -> AuditReport:
+    scored = _score_all_pairs(postings)
     return AuditReport(
         pages=len(keys),
         pairs=len(scored.i),
@@ -588,21 +861,19 @@ def _exact_report(keys: list[str], index: _SharedIndex, threshold: float, top: i
     )
 
 
-def _lsh_report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
+def _lsh_report(
+    keys: list[str], postings: _Postings, signatures: np.ndarray, threshold: float, top: int
+) -> AuditReport:
     """Candidates measured exactly stand for themselves; a random sample of the remaining pairs
     stands for the rest, each sampled pair weighted by how many pairs it represents."""
-    pages = len(corpus.keys)
+    pages = len(keys)
     pairs = pages * (pages - 1) // 2
     lsh_threshold = _lsh_threshold(threshold)
-    # The LSH index (many small Python objects) lives in a child process: it runs beside the
-    # shingle index built here, and its memory goes back to the system when it is done.
-    with _pool(1) as pool:
-        future = pool.submit(_lsh_candidates, corpus.signatures, lsh_threshold)
-        index = _shared_index(corpus)
-        found = future.result()
+    found = _lsh_candidates(signatures, lsh_threshold)
     chosen = _worth_measuring(found, lsh_threshold, top)
-    measured = _score_pairs(index, found.i[chosen], found.j[chosen])
-    sample = _score_pairs(index, *_sample_pairs(pages, SAMPLE_PAIRS))
+    measured, sample = _score_pairs(
+        postings, (found.i[chosen], found.j[chosen]), _sample_pairs(pages, SAMPLE_PAIRS)
+    )
     outside = ~np.isin(sample.i * pages + sample.j, measured.i * pages + measured.j)
     rest = sample.subset(np.flatnonzero(outside))
     rest_pairs = pairs - len(measured.i)
@@ -617,30 +888,37 @@ def _lsh_report(corpus: _Corpus, threshold: float, top: int) -> AuditReport:
         maximum=float(known.similarity.max()),
         p95=_p95(np.r_[measured.similarity, rest.similarity], weights),
         histogram=(_histogram(measured) + _scaled(_histogram(rest), rest_pairs)).tolist(),
-        closest=_closest(known, corpus.keys, top),
-        flagged=_flagged(known, corpus.keys, threshold),
+        closest=_closest(known, keys, top),
+        flagged=_flagged(known, keys, threshold),
         threshold=threshold,
     )
 
 
 def audit_texts(
-    texts: Mapping[str, str], *, threshold: float = 0.6, exact_limit: int = 2000, top: int = 10
+    texts: Mapping[str, str],
+    *,
+    threshold: float = 0.6,
+    exact_limit: int = EXACT_LIMIT,
+    top: int = 10,
 ) -> AuditReport:
     """Audit pages given as ``{url path: main text}``: exact up to ``exact_limit`` pages, else
-    MinHash LSH. Pages are ordered by key, so the report does not depend on mapping order."""
-    keys = sorted(texts)
-    batches = _map_chunks(_texts_batch, [texts[key] for key in keys], len(keys) > exact_limit)
-    return _report(_corpus(keys, batches), threshold, top)
+    MinHash LSH. `fingerprint` of each text, then `audit_fingerprints`."""
+    keys = list(texts)
+    with_signature = uses_signatures(len(keys), exact_limit)
+    chunks = _map_chunks(_text_fingerprints, [texts[key] for key in keys], with_signature)
+    prints = dict(zip(keys, itertools.chain.from_iterable(chunks), strict=True))
+    return audit_fingerprints(prints, threshold=threshold, top=top)
 
 
 def audit_site(
-    site_dir: Path, *, threshold: float = 0.6, exact_limit: int = 2000, top: int = 10
+    site_dir: Path, *, threshold: float = 0.6, exact_limit: int = EXACT_LIMIT, top: int = 10
 ) -> AuditReport:
     """Audit the town pages (``<body data-kind="town">``) of a built site directory."""
     pages = town_pages(site_dir)
-    paths = list(pages.values())
-    batches = _map_chunks(_files_batch, paths, len(paths) > exact_limit)
-    return _report(_corpus(list(pages), batches), threshold, top)
+    with_signature = uses_signatures(len(pages), exact_limit)
+    chunks = _map_chunks(_file_fingerprints, list(pages.values()), with_signature)
+    prints = dict(zip(pages, itertools.chain.from_iterable(chunks), strict=True))
+    return audit_fingerprints(prints, threshold=threshold, top=top)
 
 
 def format_report(report: AuditReport) -> str:

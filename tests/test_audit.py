@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import pickle
 import random
 import re
 from fractions import Fraction
@@ -11,17 +12,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from datasketch import MinHash, MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator import audit
 from generator.audit import (
+    NUM_PERM,
     AuditReport,
+    PageFingerprint,
     PagePair,
+    audit_fingerprints,
     audit_site,
     audit_texts,
+    fingerprint,
     format_report,
     main_text,
     town_pages,
+    uses_signatures,
 )
 
 WORDS = [f"w{k}" for k in range(4000)]
@@ -258,3 +266,163 @@ def test_audit_site_only_audits_town_pages(tmp_path: Path) -> None:
     assert report.flagged == [
         PagePair("/ketamine-infusion/va/oakton.html", "/ketamine-infusion/va/vienna/", 1.0)
     ]
+
+
+# --- fingerprints and the cross-page audit --------------------------------------------------
+
+
+def test_audit_texts_equals_the_audit_of_fingerprints_made_page_by_page(
+    corpus, exact_report, lsh_report
+) -> None:
+    texts, _ = corpus
+    items = list(texts.items())
+    random.Random(3).shuffle(items)  # made in any order, the memo of word hashes reset midway
+    signed, plain = {}, {}
+    for number, (key, text) in enumerate(items):
+        if number == len(items) // 2:
+            audit._WORD_HASHER.cache.clear()
+        signed[key] = fingerprint(text, with_signature=True)
+        plain[key] = fingerprint(text, with_signature=False)
+    assert audit_fingerprints(signed).to_dict() == lsh_report.to_dict()
+    assert audit_fingerprints(plain).to_dict() == exact_report.to_dict()
+    assert audit_fingerprints(plain, threshold=0.3, top=3) == audit_texts(
+        texts, threshold=0.3, top=3, exact_limit=3000
+    )
+
+
+def test_fingerprint_is_small_picklable_and_matches_the_reference_shingles() -> None:
+    text = "One, two; three four five six SEVEN! one two three four five"
+    item = fingerprint(text, with_signature=True)
+    assert pickle.loads(pickle.dumps(item)) == item
+    assert len(item.shingles) == 8 * 7 and len(item.signature) == 4 * NUM_PERM
+    hashes = item.shingle_hashes()
+    assert hashes.dtype == np.uint64 and list(hashes) == sorted(set(hashes))
+    assert len(hashes) == len(_shingles(text))
+    assert fingerprint(text.upper(), with_signature=False) == PageFingerprint(item.shingles, None)
+    assert fingerprint("", with_signature=False).shingle_hashes().tolist() == [0]
+
+
+def test_signature_is_datasketchs_minhash() -> None:
+    texts, _ = _synthetic(30, seed=4)
+    prints = [fingerprint(text, with_signature=True) for text in texts.values()]
+    reference = MinHash.bulk(
+        [(item.shingle_hashes() >> np.uint64(32)).tolist() for item in prints],
+        num_perm=NUM_PERM,
+        seed=audit.MINHASH_SEED,
+        hashfunc=lambda value: value,
+        scheme=audit.MINHASH_SCHEME,
+    )
+    for item, minhash in zip(prints, reference, strict=True):
+        assert np.array_equal(item.signature_values(), minhash.hashvalues)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text() | st.text(alphabet=st.characters(max_codepoint=127)))
+def test_words_are_the_lowercased_regex_words(text: str) -> None:
+    expected = [word.encode() for word in re.findall(r"\w+", text.lower())]
+    assert audit._words(text) == expected
+
+
+def test_word_memo_is_bounded_and_never_changes_a_hash() -> None:
+    words = [f"word{k}".encode() for k in range(50)]
+    small = audit._WordHasher(limit=7)
+    hashes = [small.hashes(words[k : k + 5]) for k in range(0, 50, 5)]
+    assert len(small.cache) <= 7
+    assert np.array_equal(np.concatenate(hashes), audit._WordHasher().hashes(words))
+
+
+def test_uses_signatures_above_the_exact_limit() -> None:
+    assert not uses_signatures(2000) and uses_signatures(2001)
+    assert uses_signatures(11, exact_limit=10) and not uses_signatures(10, exact_limit=10)
+
+
+def test_fingerprints_must_agree_on_signatures() -> None:
+    prints = {"/a/": fingerprint("a b c", True), "/b/": fingerprint("a b c", False)}
+    with pytest.raises(ValueError, match="signature"):
+        audit_fingerprints(prints)
+    one = audit_fingerprints({"/a/": prints["/a/"]})
+    assert (one.pages, one.pairs, one.method) == (1, 0, "minhash-lsh")
+    assert audit_fingerprints({}).method == "exact"
+
+
+def _datasketch_candidates(signatures: np.ndarray, threshold: float) -> set[tuple[int, int]]:
+    """Reference: every page in a datasketch MinHashLSH, each queried for its bucket mates."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    sketches = [
+        MinHash(num_perm=NUM_PERM, hashvalues=row, scheme=audit.MINHASH_SCHEME)
+        for row in signatures
+    ]
+    for key, sketch in enumerate(sketches):
+        lsh.insert(key, sketch)
+    return {
+        (min(key, other), max(key, other))
+        for key, sketch in enumerate(sketches)
+        for other in lsh.query(sketch)
+        if other != key
+    }
+
+
+@pytest.fixture(scope="module")
+def signatures() -> np.ndarray:
+    """Signatures of 400 town-like pages with near-copies, and of some exact copies."""
+    texts, _ = _synthetic(400, seed=8)
+    rows = [fingerprint(text, True).signature_values() for text in texts.values()]
+    rows += [rows[k] for k in range(0, 400, 37)] + [rows[5]] * 12
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("threshold", [0.4, 0.2, 0.7])
+def test_lsh_candidates_are_datasketchs(signatures, threshold) -> None:
+    expected = _datasketch_candidates(signatures, threshold)
+    found = audit._lsh_candidates(signatures, threshold)
+    assert len(expected) > 40
+    assert set(zip(found.i.tolist(), found.j.tolist(), strict=True)) == expected
+    codes = found.i * len(signatures) + found.j
+    assert np.array_equal(codes, np.unique(codes)) and (found.i < found.j).all()  # sorted
+    assert found.agreement.tolist() == [
+        int(np.sum(signatures[i] == signatures[j])) for i, j in zip(found.i, found.j, strict=True)
+    ]
+
+
+def test_lsh_candidates_stay_exact_when_band_hashes_collide(signatures, monkeypatch) -> None:
+    expected = _datasketch_candidates(signatures, 0.4)
+    monkeypatch.setattr(audit, "_fmix64", lambda values: values & np.uint64(3))
+    found = audit._lsh_candidates(signatures, 0.4)
+    assert set(zip(found.i.tolist(), found.j.tolist(), strict=True)) == expected
+
+
+def test_sort_order_is_a_stable_argsort_even_when_top_bits_collide() -> None:
+    rng = np.random.default_rng(5)
+    for values in (
+        rng.integers(0, 2**63, 5000, dtype=np.int64).view(np.uint64) * np.uint64(2),
+        rng.integers(0, 40, 5000).astype(np.uint64),  # all share their top bits
+        np.concatenate([rng.integers(0, 2**20, 3000), rng.integers(2**60, 2**60 + 9, 3000)]),
+    ):
+        values = values.astype(np.uint64)
+        order, fresh = audit._sort_order(values)
+        expected = np.argsort(values, kind="stable")
+        assert np.array_equal(order, expected)
+        ordered = values[expected]
+        assert np.array_equal(fresh, np.r_[True, ordered[1:] != ordered[:-1]])
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7, 1000])
+def test_intersections_of_chosen_pairs_are_exact(limit, monkeypatch) -> None:
+    texts, _ = _synthetic(300, seed=9)
+    prints = [fingerprint(texts[key], False) for key in sorted(texts)]
+    prints += prints[:20]  # repeated pages: long posting lists
+    sizes = np.array([len(item.shingle_hashes()) for item in prints])
+    postings = audit._postings(prints, sizes)
+    sets = [set(item.shingle_hashes().tolist()) for item in prints]
+    rng = np.random.default_rng(limit)
+    i, j = rng.integers(0, len(prints), 3000), rng.integers(0, len(prints), 3000)
+    i, j = np.minimum(i, j)[i != j], np.maximum(i, j)[i != j]
+    monkeypatch.setattr(audit, "_listing_limit", lambda lengths, pairs: limit)
+    monkeypatch.setattr(audit, "BLOCK_COLUMNS", 70)  # several bitset blocks, partial words
+    monkeypatch.setattr(audit, "CHUNK_VALUES", 500)  # listed pairs in many pieces
+    monkeypatch.setattr(audit, "PAIR_CHUNK", 256)
+    (scored,) = audit._score_pairs(postings, (i, j))
+    order = np.lexsort((j, i))
+    assert np.array_equal(scored.i, i[order]) and np.array_equal(scored.j, j[order])
+    expected = [len(sets[a] & sets[b]) for a, b in zip(i[order], j[order], strict=True)]
+    assert scored.inter.tolist() == expected
