@@ -9,11 +9,13 @@ from functools import lru_cache
 from slugify import slugify
 
 APOSTROPHES = [["'", ""], ["\u2019", ""], ["\u02bc", ""]]
+NOT_IN_KEY = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=200_000)
 def name_key(name: str) -> str:
     """A spelling-insensitive key: 'Mc Lean' and 'McLean', 'Falls Church city' and '... City'."""
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", name).casefold())
+    return NOT_IN_KEY.sub("", unicodedata.normalize("NFKD", name).casefold())
 
 
 @lru_cache(maxsize=200_000)
