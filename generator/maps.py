@@ -19,7 +19,7 @@ PADDING = 36
 MIN_SPAN_DEGREES = 0.02
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Marker:
     x: float
     y: float
@@ -27,7 +27,7 @@ class Marker:
     role: str  # "focus", "place" or "clinic"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MapData:
     width: int
     height: int
@@ -39,10 +39,10 @@ class MapData:
 def make_map(places: list[tuple[Point, str, str]], title: str, description: str) -> MapData:
     """places: (position, label, role). Markers are drawn in the given order, so put the ones
     that matter (focus, clinic) last to keep them on top."""
-    south = min(p.latitude for p, _, _ in places)
-    north = max(p.latitude for p, _, _ in places)
-    west = min(p.longitude for p, _, _ in places)
-    east = max(p.longitude for p, _, _ in places)
+    latitudes = [point.latitude for point, _, _ in places]
+    longitudes = [point.longitude for point, _, _ in places]
+    south, north = min(latitudes), max(latitudes)
+    west, east = min(longitudes), max(longitudes)
     scale_x = math.cos(math.radians((north + south) / 2))
     span_x = max((east - west) * scale_x, MIN_SPAN_DEGREES)
     span_y = max(north - south, MIN_SPAN_DEGREES)
@@ -50,11 +50,14 @@ def make_map(places: list[tuple[Point, str, str]], title: str, description: str)
     height = round(min(MAX_HEIGHT, max(MIN_HEIGHT, inner_width * span_y / span_x + 2 * PADDING)))
     scale = min(inner_width / span_x, (height - 2 * PADDING) / span_y)
     middle_x, middle_y = (west + east) / 2, (north + south) / 2
-
-    def project(point: Point) -> tuple[float, float]:
-        x = WIDTH / 2 + (point.longitude - middle_x) * scale_x * scale
-        y = height / 2 - (point.latitude - middle_y) * scale
-        return round(x, 1), round(y, 1)
-
-    markers = tuple(Marker(*project(point), label, role) for point, label, role in places)
+    # Each position projected to canvas (x, y), rounded to a tenth of a pixel.
+    markers = tuple(
+        Marker(
+            round(WIDTH / 2 + (point.longitude - middle_x) * scale_x * scale, 1),
+            round(height / 2 - (point.latitude - middle_y) * scale, 1),
+            label,
+            role,
+        )
+        for point, label, role in places
+    )
     return MapData(WIDTH, height, markers, title, description)
