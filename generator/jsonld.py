@@ -149,12 +149,38 @@ def place_node(name: str, region: str, postal_codes: list[str]) -> dict[str, Any
     }
 
 
+# One encoder for every node: what json.dumps(..., ensure_ascii=False, separators=(",", ":"))
+# would build on each call.
+ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+GRAPH_START = '{"@context":"https://schema.org","@graph":['
+GRAPH_END = "]}"
+
+
 def graph(*nodes: dict[str, Any]) -> str:
     """Serialise a @graph for a <script> element: '<', '>' and '&' are \\u-escaped, so no text
     from the inputs can close the script element."""
-    text = json.dumps(
-        {"@context": "https://schema.org", "@graph": list(nodes)},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    return GRAPH_START + ",".join(map(node_text, nodes)) + GRAPH_END
+
+
+def node_text(node: dict[str, Any]) -> str:
+    """One node as it reads inside a graph. Joined with ',' between GRAPH_START and GRAPH_END,
+    node texts are exactly the escaped json.dumps of the whole graph."""
+    return _escape(ENCODER.encode(node))
+
+
+def _escape(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class SiteGraph:
+    """The graphs of one site's pages: the clinic and website nodes, the same on every page, are
+    serialised once."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.site_nodes = node_text(clinic_node(settings)) + "," + node_text(website_node(settings))
+
+    def page(self, *nodes: dict[str, Any]) -> str:
+        """The graph of the clinic, the website and `nodes`, as graph() writes it."""
+        texts = [self.site_nodes, *map(node_text, nodes)]
+        return GRAPH_START + ",".join(texts) + GRAPH_END
