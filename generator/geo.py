@@ -90,18 +90,23 @@ def centroid(points) -> Point:
 
 def distance_miles(a: Point, b: Point) -> float:
     """Great-circle distance by the haversine formula."""
-    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
-    dlat = lat2 - lat1
-    dlon = math.radians(b.longitude - a.longitude)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+    return distance_and_direction(a, b)[0]
 
 
 def compass_direction(origin: Point, target: Point) -> str:
     """Which of eight compass points 'target' lies towards, seen from 'origin'."""
+    return distance_and_direction(origin, target)[1]
+
+
+def distance_and_direction(origin: Point, target: Point) -> tuple[float, str]:
+    """The great-circle distance in miles (haversine) and the initial compass bearing rounded to
+    one of eight points, sharing their trigonometry (planning asks for both, for many pairs)."""
     lat1, lat2 = math.radians(origin.latitude), math.radians(target.latitude)
+    cos1, cos2 = math.cos(lat1), math.cos(lat2)
     dlon = math.radians(target.longitude - origin.longitude)
-    x = math.sin(dlon) * math.cos(lat2)
-    y = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(dlon)
-    bearing = (math.degrees(math.atan2(x, y)) + 360) % 360
-    return COMPASS_POINTS[round(bearing / 45) % 8]
+    h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin(dlon / 2) ** 2
+    miles = 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+    x = math.sin(dlon) * cos2
+    y = cos1 * math.sin(lat2) - math.sin(lat1) * cos2 * math.cos(dlon)
+    degrees = (math.degrees(math.atan2(x, y)) + 360) % 360
+    return miles, COMPASS_POINTS[round(degrees / 45) % 8]

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .geo import Point, ZipRecord, centroid, compass_direction, distance_miles
+from .geo import Point, ZipRecord, distance_and_direction
 from .names import name_key
 from .validate import STATE_NAMES, Location
 
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass(frozen=True)
-class Bearing:
+class Bearing(NamedTuple):
     """Straight-line distance and compass direction from one place to another."""
 
     miles: float
@@ -35,10 +34,16 @@ class Bearing:
 
     @property
     def text(self) -> str:
-        if self.miles < 1:
-            return "less than a mile"
-        miles = round(self.miles)
-        return f"about {miles} mile{'s' if miles != 1 else ''} {self.direction}"
+        return _bearing_text(0 if self.miles < 1 else round(self.miles), self.direction)
+
+
+@lru_cache(maxsize=100_000)
+def _bearing_text(miles: int, direction: str) -> str:
+    """'about 12 miles southwest' ('less than a mile' for 0): one string per distinct text, shared
+    by every page that says it."""
+    if miles == 0:
+        return "less than a mile"
+    return f"about {miles} mile{'s' if miles != 1 else ''} {direction}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,13 @@ class Town:
     def is_named(self, postal_city: str) -> bool:
         """True when a database city name is this town's name ('Mc Lean' for McLean)."""
         return name_key(postal_city) == name_key(self.name)
+
+
+class Neighbour(NamedTuple):
+    """A nearby town, and the bearing to it."""
+
+    town: Town
+    bearing: Bearing
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ def _towns(locations: tuple[Location, ...]) -> tuple[Town, ...]:
             zips=town_zips,
             zip_counties=zip_counties,
             rows=town_rows,
-            point=centroid(Point(z.latitude, z.longitude) for z in town_zips),
+            point=_centroid(town_zips),
         )
         for name, state, place_type, town_counties, town_zips, zip_counties, town_rows in zip(
             firsts["town"].tolist(),
@@ -217,30 +229,42 @@ def _counties(towns: tuple[Town, ...]) -> list[County]:
     ]
 
 
-@lru_cache(maxsize=1_000_000)
+def _centroid(zips: tuple[ZipRecord, ...]) -> Point:
+    """The mean position of the ZIP centroids (as geo.centroid computes it)."""
+    return Point(
+        sum(z.latitude for z in zips) / len(zips), sum(z.longitude for z in zips) / len(zips)
+    )
+
+
 def bearing(origin: Point, target: Point) -> Bearing:
-    return Bearing(distance_miles(origin, target), compass_direction(origin, target))
+    return Bearing(*distance_and_direction(origin, target))
 
 
-def nearest_towns(towns: tuple[Town, ...], count: int) -> dict[tuple[str, str], tuple[Town, ...]]:
-    """The `count` nearest other towns of every town (exact, by great-circle distance).
+def nearest_towns(
+    towns: tuple[Town, ...], count: int
+) -> dict[tuple[str, str], tuple[Neighbour, ...]]:
+    """The `count` nearest other towns of every town (exact, by great-circle distance), each
+    with the bearing to it.
 
     Towns become points on the unit sphere, where straight chord length orders pairs exactly as
     great-circle distance does, so a k-d tree answers every query in logarithmic time."""
     if len(towns) < 2 or count < 1:
         return {town.key: () for town in towns}
     points = np.array([_unit_vector(t.point) for t in towns])
-    k = min(count + 1, len(towns))
+    k = min(count + 1, len(towns))  # at least 2: each row is a list
     _, indices = cKDTree(points).query(points, k=k)
     nearest = {}
-    for index, town in enumerate(towns):
-        others = [int(i) for i in np.atleast_1d(indices[index]) if i != index][:count]
-        # Equal distances (towns sharing a centroid) are ordered by name, for stable output.
-        others.sort(
-            key=lambda i: (round(distance_miles(town.point, towns[i].point), 6), towns[i].name)
-        )
-        nearest[town.key] = tuple(towns[i] for i in others)
+    for index, (town, row) in enumerate(zip(towns, indices.tolist(), strict=True)):
+        others = [towns[i] for i in row if i != index][:count]
+        nearest[town.key] = _by_distance(town, others)
     return nearest
+
+
+def _by_distance(town: Town, others: list[Town]) -> tuple[Neighbour, ...]:
+    neighbours = [Neighbour(other, bearing(town.point, other.point)) for other in others]
+    # Equal distances (towns sharing a centroid) are ordered by name, for stable output.
+    neighbours.sort(key=lambda n: (round(n.bearing.miles, 6), n.town.name))
+    return tuple(neighbours)
 
 
 def _unit_vector(point: Point) -> tuple[float, float, float]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import PurePosixPath
 
 from . import jsonld
 from .content import Copy, Topic
+from .geo import distance_miles
 from .maps import MapData, make_map
 from .names import url_slug
 from .pages import (
@@ -27,13 +27,14 @@ from .pages import (
     TownBody,
     ZipLine,
 )
-from .places import County, Places, State, Town, bearing, nearest_towns
+from .places import Bearing, County, Neighbour, Places, State, Town, bearing, nearest_towns
 from .problems import InputError, Problem
 from .settings import Settings
 
 TITLE_MAX = 60
 DESCRIPTION_RANGE = (70, 160)
 STYLESHEET = "assets/style.css"
+TEMPLATES = {kind: f"{kind}.html" for kind in ("index", "topic", "state", "county", "town")}
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,32 @@ class SitePlan:
 
 
 class Urls:
-    """Turns the URL patterns of the settings into paths, root-relative hrefs and absolute URLs."""
+    """Turns the URL patterns of the settings into paths, root-relative hrefs and absolute URLs.
+    Each town's path is made once (towns are linked from many pages)."""
 
-    def __init__(self, settings: Settings, merged: Mapping[tuple[str, str], str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        merged: Mapping[tuple[str, str], str] | None = None,
+        town_paths: dict[tuple[str, str], str] | None = None,
+    ):
         self.settings = settings
         self.merged = merged or {}
+        self.base_path = settings.base_path
+        self.site_root = settings.site_root
+        self._town_paths = {} if town_paths is None else town_paths
+
+    def merging(self, merged: Mapping[tuple[str, str], str]) -> Urls:
+        """These URLs, with links to the `merged` towns going to their hubs."""
+        return Urls(self.settings, merged, self._town_paths)
 
     def town(self, town: Town) -> str:
-        return self._fill(self.settings.urls.town, state=town.state, town=town.name)
+        key = town.key
+        path = self._town_paths.get(key)
+        if path is None:
+            path = self._fill(self.settings.urls.town, state=town.state, town=town.name)
+            self._town_paths[key] = path
+        return path
 
     def town_href(self, town: Town) -> str:
         """Where links to a town go: its page, or its entry on the hub it was merged into."""
@@ -70,14 +89,42 @@ class Urls:
         return pattern.format(**{k: url_slug(v) for k, v in names.items()}).lstrip("/")
 
     def href(self, relative: str) -> str:
-        return self.settings.base_path + relative
+        return self.base_path + relative
 
     def absolute(self, relative: str) -> str:
-        return self.settings.site_root + relative
+        return self.site_root + relative
 
     @staticmethod
     def file_path(relative: str) -> str:
         return relative + "index.html" if relative == "" or relative.endswith("/") else relative
+
+
+@dataclass(frozen=True)
+class _TownFacts:
+    """What other pages say about a town, made once per plan."""
+
+    href: str  # where links to the town go: its page, or its entry on the hub it was merged into
+    display: str  # "Vienna, VA"
+    to_clinic: Bearing
+    hub_entry: Link  # its entry on the state and county hubs
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What the pages of one plan have in common, made once: the settings, URLs and hub links,
+    each town's facts, and the site-wide part of the JSON-LD."""
+
+    places: Places
+    settings: Settings
+    urls: Urls
+    hubs: dict[tuple[str, str], Link]
+    towns: dict[tuple[str, str], _TownFacts]
+    graph: jsonld.SiteGraph
+    home: Link
+    clinic_label: str  # the clinic's marker on maps
+    states: dict[str, State]
+    county_sizes: dict[tuple[str, str], int]  # (state, county) -> towns in it
+    county_links: dict[tuple[str, str], Link]  # (state, county) -> its hub, else its state's
 
 
 def plan_site(
@@ -85,33 +132,24 @@ def plan_site(
 ) -> SitePlan:
     """Every page of the site, sorted by output path. `demoted` holds the hrefs of town pages
     the uniqueness gate made give way: published noindex, or merged into their hub."""
-    _check_slugs(places, Urls(settings))
-    hubs = _hub_links(places, Urls(settings))
-    merged = _merged_towns(places, settings, hubs, demoted)
-    urls = Urls(settings, merged)
+    urls = Urls(settings)
+    _check_slugs(places, urls)
+    hubs = _hub_links(places, urls)
+    urls = urls.merging(_merged_towns(places, urls, hubs, demoted))
+    shared = _shared(places, settings, urls, hubs)
     site = _site_context(places, copy, settings, urls)
     neighbours = nearest_towns(places.towns, settings.quality.nearest_towns)
-    pages = [_index_page(places, copy, settings, urls, site), _not_found_page(settings, urls, site)]
-    pages += [_topic_page(t, copy, settings, urls, site) for t in copy.topics]
+    pages = [_index_page(places, copy, shared, site), _not_found_page(shared, site)]
+    pages += [_topic_page(t, copy, shared) for t in copy.topics]
     for state in places.states:
-        pages.append(_state_page(state, places, settings, urls, hubs))
+        pages.append(_state_page(state, shared))
         pages += [
-            _county_page(c, state, places, settings, urls, hubs)
-            for c in state.counties
-            if (c.state, c.name) in hubs
+            _county_page(c, state, shared) for c in state.counties if (c.state, c.name) in hubs
         ]
     pages += [
-        _town_page(
-            t,
-            places,
-            neighbours[t.key],
-            settings,
-            urls,
-            hubs,
-            indexable=urls.href(urls.town(t)) not in demoted,
-        )
+        _town_page(t, neighbours[t.key], shared, indexable=shared.towns[t.key].href not in demoted)
         for t in places.towns
-        if t.key not in merged
+        if t.key not in urls.merged
     ]
     _check_paths(pages, places.source)
     pages = _unique_titles(pages)
@@ -119,19 +157,58 @@ def plan_site(
 
 
 def _merged_towns(
-    places: Places, settings: Settings, hubs: dict[tuple[str, str], Link], demoted: frozenset[str]
+    places: Places, urls: Urls, hubs: dict[tuple[str, str], Link], demoted: frozenset[str]
 ) -> dict[tuple[str, str], str]:
     """Town key -> relative path of the hub it is merged into (its county hub, else its state)."""
-    if settings.quality.on_similar != "merge" or not demoted:
+    if urls.settings.quality.on_similar != "merge" or not demoted:
         return {}
-    urls = Urls(settings)
-    root = settings.base_path
+    root = urls.base_path
     merged = {}
     for town in places.towns:
         if urls.href(urls.town(town)) in demoted:
             hub = hubs.get((town.state, town.county)) or hubs[(town.state, "")]
             merged[town.key] = hub.href[len(root) :]
     return merged
+
+
+def _shared(
+    places: Places, settings: Settings, urls: Urls, hubs: dict[tuple[str, str], Link]
+) -> _Shared:
+    clinic = settings.clinic
+    county_sizes: dict[tuple[str, str], int] = {}
+    county_links: dict[tuple[str, str], Link] = {}
+    for state in places.states:
+        for county in state.counties:
+            key = (state.code, county.name)
+            county_sizes.setdefault(key, len(county.towns))
+            county_links[key] = hubs.get(key) or Link(county.name, hubs[(state.code, "")].href)
+    return _Shared(
+        places=places,
+        settings=settings,
+        urls=urls,
+        hubs=hubs,
+        towns={t.key: _town_facts(t, places, urls) for t in places.towns},
+        graph=jsonld.SiteGraph(settings),
+        home=Link("Home", urls.href("")),
+        clinic_label=f"{clinic.name} ({clinic.city})",
+        states={s.code: s for s in places.states},
+        county_sizes=county_sizes,
+        county_links=county_links,
+    )
+
+
+def _town_facts(town: Town, places: Places, urls: Urls) -> _TownFacts:
+    """A town's link target, name with state, bearing to the clinic and hub entry: a link to
+    its page; a merged town is plain text with its ZIPs."""
+    to_clinic = bearing(town.point, places.clinic)
+    note = f"{to_clinic.text} of the clinic"
+    href = urls.town_href(town)
+    if town.key in urls.merged:
+        zips = ", ".join(z.zip for z in town.zips)
+        entry = Link(town.name, "", f"ZIP {zips}; {note}", url_slug(town.name))
+    else:
+        entry = Link(town.name, href, note)
+    return _TownFacts(href, f"{town.name}, {town.state}", to_clinic, entry)
 
 
 def _site_context(places: Places, copy: Copy, settings: Settings, urls: Urls) -> SiteContext:
@@ -161,16 +238,15 @@ def _hub_links(places: Places, urls: Urls) -> dict[tuple[str, str], Link]:
     return hubs
 
 
-def _crumb_ld(settings: Settings, crumbs: tuple[Link, ...]) -> list[tuple[str, str]]:
-    root = settings.base_path
-    return [(c.text, settings.site_root + c.href[len(root) :]) for c in crumbs]
+def _crumb_ld(urls: Urls, crumbs: tuple[Link, ...]) -> list[tuple[str, str]]:
+    start = len(urls.base_path)
+    return [(c.text, urls.site_root + c.href[start:]) for c in crumbs]
 
 
 def _page(
     kind: str,
     relative: str,
-    settings: Settings,
-    urls: Urls,
+    shared: _Shared,
     *,
     title: str,
     description: str,
@@ -181,42 +257,40 @@ def _page(
     extra_ld=(),
     about=None,
     references=(),
+    href: str = "",
     **fields,
 ) -> Page:
+    """A page at `relative` (its href too, when the caller has made it already)."""
+    urls = shared.urls
     url = urls.absolute(relative)
-    crumbs = (Link("Home", urls.href("")), *trail, Link(crumb, urls.href(relative)))
-    nodes = [
-        jsonld.clinic_node(settings),
-        jsonld.website_node(settings),
-        jsonld.webpage_node(settings, url, title, description, about=about, references=references),
-        jsonld.breadcrumb_node(url, _crumb_ld(settings, crumbs)),
-        *extra_ld,
-    ]
+    href = href or urls.href(relative)
+    crumbs = (shared.home, *trail, Link(crumb, href))
+    webpage = jsonld.webpage_node(
+        shared.settings, url, title, description, about=about, references=references
+    )
+    breadcrumbs = jsonld.breadcrumb_node(url, _crumb_ld(urls, crumbs))
     return Page(
         kind=kind,
         path=urls.file_path(relative),
-        href=urls.href(relative),
+        href=href,
         url=url,
         title=title,
         description=description,
         h1=h1,
-        template=f"{kind}.html",
+        template=TEMPLATES[kind],
         breadcrumbs=crumbs,
         body=body,
-        jsonld=jsonld.graph(*nodes),
+        jsonld=shared.graph.page(webpage, breadcrumbs, *extra_ld),
         **fields,
     )
 
 
-def _index_page(
-    places: Places, copy: Copy, settings: Settings, urls: Urls, site: SiteContext
-) -> Page:
+def _index_page(places: Places, copy: Copy, shared: _Shared, site: SiteContext) -> Page:
     return _page(
         "index",
         "",
-        settings,
-        urls,
-        title=fit_title(copy.home_title, settings),
+        shared,
+        title=fit_title(copy.home_title, shared.settings),
         description=fit_description(copy.home_description),
         h1=copy.home_title,
         crumb="Home",
@@ -225,7 +299,8 @@ def _index_page(
     )
 
 
-def _not_found_page(settings: Settings, urls: Urls, site: SiteContext) -> Page:
+def _not_found_page(shared: _Shared, site: SiteContext) -> Page:
+    settings, urls = shared.settings, shared.urls
     title = fit_title("Page Not Found", settings)
     return Page(
         kind="404",
@@ -240,16 +315,15 @@ def _not_found_page(settings: Settings, urls: Urls, site: SiteContext) -> Page:
         ),
         h1="Page not found",
         template="404.html",
-        breadcrumbs=(Link("Home", urls.href("")),),
+        breadcrumbs=(shared.home,),
         body=NotFoundBody(site.states),
-        jsonld=jsonld.graph(jsonld.clinic_node(settings), jsonld.website_node(settings)),
+        jsonld=shared.graph.page(),
         indexable=False,
     )
 
 
-def _topic_page(
-    topic: Topic, copy: Copy, settings: Settings, urls: Urls, site: SiteContext
-) -> Page:
+def _topic_page(topic: Topic, copy: Copy, shared: _Shared) -> Page:
+    urls = shared.urls
     cited = tuple(r for r in copy.references if f"#ref-{r.id}" in topic.html)
     extra = (
         [jsonld.faq_node(urls.absolute(urls.topic(topic)), topic.questions)]
@@ -259,9 +333,8 @@ def _topic_page(
     return _page(
         "topic",
         urls.topic(topic),
-        settings,
-        urls,
-        title=fit_title(topic.title, settings),
+        shared,
+        title=fit_title(topic.title, shared.settings),
         description=topic.description,
         h1=topic.title,
         crumb=topic.nav,
@@ -272,19 +345,14 @@ def _topic_page(
     )
 
 
-def _state_page(
-    state: State, places: Places, settings: Settings, urls: Urls, hubs: dict[tuple[str, str], Link]
-) -> Page:
+def _state_page(state: State, shared: _Shared) -> Page:
+    hubs = shared.hubs
     groups = tuple(
-        HubGroup(
-            county.name,
-            hubs.get((state.code, county.name)),
-            _town_links(county.towns, places, urls),
-        )
+        HubGroup(county.name, hubs.get((state.code, county.name)), _hub_entries(county, shared))
         for county in state.counties
     )
     name = state.name
-    clinic = settings.clinic
+    clinic = shared.settings.clinic
     zip_count = len({z.zip for t in state.towns for z in t.zips})
     description = fit_description(
         f"Ketamine infusion therapy for {name}: {len(state.towns)} communities in "
@@ -296,10 +364,9 @@ def _state_page(
     )
     return _page(
         "state",
-        urls.state(state),
-        settings,
-        urls,
-        title=fit_title(f"Ketamine Infusions Across {name}", settings),
+        shared.urls.state(state),
+        shared,
+        title=fit_title(f"Ketamine Infusions Across {name}", shared.settings),
         description=description,
         h1=f"Ketamine infusion therapy for {name}",
         crumb=name,
@@ -310,23 +377,16 @@ def _state_page(
             groups,
             len(state.towns),
             zip_count,
-            _hub_map(name, state.towns, places, settings),
+            _hub_map(name, state.towns, shared),
             counties,
         ),
         state=state.code,
     )
 
 
-def _county_page(
-    county: County,
-    state: State,
-    places: Places,
-    settings: Settings,
-    urls: Urls,
-    hubs: dict[tuple[str, str], Link],
-) -> Page:
+def _county_page(county: County, state: State, shared: _Shared) -> Page:
     label = f"{county.name}, {state.code}"
-    clinic = settings.clinic
+    clinic = shared.settings.clinic
     zips = {z.zip for t in county.towns for z in t.zips if z.county == county.name}
     description = fit_description(
         f"Ketamine infusion therapy for {label}: {len(county.towns)} "
@@ -334,120 +394,101 @@ def _county_page(
         f"{_plural(len(zips), 'code', 'codes')} served by {clinic.name} in {clinic.city}, "
         f"{clinic.state}."
     )
-    group = HubGroup(county.name, None, _town_links(county.towns, places, urls))
+    group = HubGroup(county.name, None, _hub_entries(county, shared))
     return _page(
         "county",
-        urls.county(county),
-        settings,
-        urls,
-        title=fit_title(f"Ketamine Infusions Across {label}", settings),
+        shared.urls.county(county),
+        shared,
+        title=fit_title(f"Ketamine Infusions Across {label}", shared.settings),
         description=description,
         h1=f"Ketamine infusion therapy for {label}",
         crumb=county.name,
-        trail=[hubs[(state.code, "")]],
+        trail=[shared.hubs[(state.code, "")]],
         body=HubBody(
             county.name,
             state.name,
             (group,),
             len(county.towns),
             len(zips),
-            _hub_map(label, county.towns, places, settings),
+            _hub_map(label, county.towns, shared),
         ),
         state=state.code,
     )
 
 
-def _town_links(towns: tuple[Town, ...], places: Places, urls: Urls) -> tuple[Link, ...]:
-    """Hub entries: a link to each town page; a merged town is plain text with its ZIPs."""
-    links = []
-    for town in towns:
-        note = f"{bearing(town.point, places.clinic).text} of the clinic"
-        if town.key in urls.merged:
-            zips = ", ".join(z.zip for z in town.zips)
-            links.append(Link(town.name, "", f"ZIP {zips}; {note}", url_slug(town.name)))
-        else:
-            links.append(Link(town.name, urls.town_href(town), note))
-    return tuple(links)
+def _hub_entries(county: County, shared: _Shared) -> tuple[Link, ...]:
+    return tuple(shared.towns[t.key].hub_entry for t in county.towns)
 
 
 def _town_page(
-    town: Town,
-    places: Places,
-    neighbours: tuple[Town, ...],
-    settings: Settings,
-    urls: Urls,
-    hubs: dict[tuple[str, str], Link],
-    indexable: bool = True,
+    town: Town, neighbours: tuple[Neighbour, ...], shared: _Shared, indexable: bool = True
 ) -> Page:
-    state = next(s for s in places.states if s.code == town.state)
-    to_clinic = bearing(town.point, places.clinic)
-    clinic = settings.clinic
-    county_hub = hubs.get((town.state, town.county))
-    display = f"{town.name}, {town.state}"
+    facts = shared.towns[town.key]
+    clinic = shared.settings.clinic
+    state_hub = shared.hubs[(town.state, "")]
+    county_hub = shared.hubs.get((town.state, town.county))
+    display = facts.display
+    to_clinic = facts.to_clinic.text
     body = TownBody(
         name=town.name,
         display_name=display,
-        state_name=state.name,
+        state_name=shared.states[town.state].name,
         place_type=town.place_type,
         postal_cities=town.postal_cities,
-        counties=tuple(
-            hubs.get((town.state, c)) or Link(c, hubs[(town.state, "")].href) for c in town.counties
-        ),
+        counties=tuple(shared.county_links[(town.state, c)] for c in town.counties),
         zips=tuple(
             ZipLine(z.zip, town.name if town.is_named(z.city) else z.city, county, z.po_box_only)
             for z, county in zip(town.zips, town.zip_counties, strict=True)
         ),
-        to_clinic=to_clinic.text,
+        to_clinic=to_clinic,
         clinic_is_here=(
             town.name.casefold() == clinic.city.casefold() and town.state == clinic.state
         ),
-        nearest=tuple(
-            Link(f"{n.name}, {n.state}", urls.town_href(n), bearing(town.point, n.point).text)
-            for n in neighbours
-        ),
-        county_town_count=len(next(c for c in state.counties if c.name == town.county).towns) - 1,
+        nearest=tuple(_nearby(shared.towns[n.town.key], n.bearing) for n in neighbours),
+        county_town_count=shared.county_sizes[(town.state, town.county)] - 1,
         county_hub=county_hub,
-        state_hub=hubs[(town.state, "")],
-        map=_town_map(town, neighbours, places, settings),
+        state_hub=state_hub,
+        map=_town_map(town, neighbours, shared),
     )
     description = fit_description(
         f"Ketamine infusion therapy for {display} at {clinic.name} in {clinic.city}, "
-        f"{clinic.state}, {to_clinic.text} of {town.name}. No referral needed. "
+        f"{clinic.state}, {to_clinic} of {town.name}. No referral needed. "
         f"Call {clinic.phone}."
     )
     about = jsonld.place_node(town.name, town.state, [z.zip for z in town.zips])
-    trail = [hubs[(town.state, "")], *([county_hub] if county_hub else [])]
     return _page(
         "town",
-        urls.town(town),
-        settings,
-        urls,
-        title=fit_title(f"Ketamine Infusions for {display}", settings),
+        shared.urls.town(town),
+        shared,
+        title=fit_title(f"Ketamine Infusions for {display}", shared.settings),
         description=description,
         h1=f"Ketamine infusion therapy for {display}",
         crumb=town.name,
-        trail=trail,
+        trail=[state_hub, *([county_hub] if county_hub else [])],
         body=body,
         about=about,
+        href=facts.href,
         town=town.name,
         state=town.state,
         indexable=indexable,
     )
 
 
+def _nearby(facts: _TownFacts, to_it: Bearing) -> Link:
+    return Link(facts.display, facts.href, to_it.text)
+
+
 CLINIC_ON_MAP_FACTOR = 3  # the clinic is drawn when within 3x the map's own extent
 
 
-def _town_map(
-    town: Town, neighbours: tuple[Town, ...], places: Places, settings: Settings
-) -> MapData:
-    clinic = settings.clinic
-    reach = max((bearing(town.point, n.point).miles for n in neighbours), default=1.0)
-    to_clinic = bearing(town.point, places.clinic)
-    markers = [(n.point, n.name, "place") for n in neighbours]
+def _town_map(town: Town, neighbours: tuple[Neighbour, ...], shared: _Shared) -> MapData:
+    clinic = shared.settings.clinic
+    reach = max((n.bearing.miles for n in neighbours), default=1.0)
+    to_clinic = shared.towns[town.key].to_clinic
+    markers = [(n.town.point, n.town.name, "place") for n in neighbours]
     description = f"{town.name} and the {len(neighbours)} nearest communities we serve"
     if to_clinic.miles <= CLINIC_ON_MAP_FACTOR * max(reach, 1.0):
-        markers.append((places.clinic, f"{clinic.name} ({clinic.city})", "clinic"))
+        markers.append((shared.places.clinic, shared.clinic_label, "clinic"))
         description += f", with the clinic in {clinic.city}, {to_clinic.text}."
     else:
         description += f"; the clinic in {clinic.city} is {to_clinic.text}, off this map."
@@ -457,15 +498,15 @@ def _town_map(
     )
 
 
-def _hub_map(label: str, towns: tuple[Town, ...], places: Places, settings: Settings) -> MapData:
-    clinic = settings.clinic
+def _hub_map(label: str, towns: tuple[Town, ...], shared: _Shared) -> MapData:
+    clinic = shared.settings.clinic
     show_labels = len(towns) <= 12
     markers = [(t.point, t.name if show_labels else "", "place") for t in towns]
-    extent = max(bearing(towns[0].point, t.point).miles for t in towns)
-    nearest = min(bearing(t.point, places.clinic).miles for t in towns)
+    extent = max(distance_miles(towns[0].point, t.point) for t in towns)
+    nearest = min(shared.towns[t.key].to_clinic.miles for t in towns)
     description = f"The {len(towns)} communities we serve in {label}"
     if nearest <= CLINIC_ON_MAP_FACTOR * max(extent, 1.0):
-        markers.append((places.clinic, f"{clinic.name} ({clinic.city})", "clinic"))
+        markers.append((shared.places.clinic, shared.clinic_label, "clinic"))
         description += f", and the clinic in {clinic.city}, {clinic.state}."
     else:
         description += "."
@@ -551,8 +592,8 @@ def _check_paths(pages: list[Page], source: str) -> None:
     problems = []
     owners: dict[str, Page] = {}
     for page in pages:
-        path = PurePosixPath(page.path)
-        if path.is_absolute() or ".." in path.parts or not page.path.isascii():
+        path = page.path
+        if path.startswith("/") or ".." in path.split("/") or not path.isascii():
             problems.append(Problem(source, f"unsafe output path {page.path!r} for {page.h1}"))
         elif page.path in owners:
             problems.append(
