@@ -8,17 +8,21 @@ codes), ties broken by URL, so the result does not depend on the order pages wer
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from .audit import AuditReport, PagePair, audit_texts
+from .audit import (
+    AuditReport,
+    PageFingerprint,
+    PagePair,
+    audit_fingerprints,
+    audit_texts,
+    uses_signatures,
+)
 from .problems import Finding, Severity
 from .settings import QualitySettings
 
 ACTIONS_THAT_DEMOTE = ("noindex", "merge")
-APART_FROM_PAGES = 2000
 
 
 @dataclass(frozen=True)
@@ -29,14 +33,16 @@ class GateResult:
 
 
 def audit_town_pages(
-    pages: Iterable[tuple[str, str, str]],
+    pages: Iterable[tuple[str, str, PageFingerprint]],
     settings: QualitySettings,
     zip_counts: Mapping[str, int],
 ) -> GateResult:
-    """pages: (href, output path, main text) of every town page; zip_counts: ZIPs per href."""
+    """pages: (href, output path, fingerprint of the main text) of every town page, each made
+    by ``fingerprint(main_text, uses_signatures(number of town pages))``; zip_counts: ZIPs
+    per href."""
     pages = list(pages)
     paths = {href: path for href, path, _ in pages}
-    report = _audit_apart({href: text for href, _, text in pages}, settings.similarity_threshold)
+    report = _audit(pages, settings.similarity_threshold)
     demoted = choose_demoted(report.flagged, zip_counts)
     action = settings.on_similar
     severity = Severity.ERROR if action == "fail" else Severity.WARNING
@@ -55,18 +61,18 @@ def audit_town_pages(
     )
 
 
-def _audit_apart(texts: dict[str, str], threshold: float) -> AuditReport:
-    """A large audit runs in a fresh process: forked from the build, its index would sit on top
-    of everything the build holds, and the peak memory would be the sum of both."""
-    if len(texts) < APART_FROM_PAGES:
-        return audit_texts(texts, threshold=threshold)
-    context = multiprocessing.get_context("forkserver" if _has_forkserver() else "spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(audit_texts, texts, threshold=threshold).result()
-
-
-def _has_forkserver() -> bool:
-    return "forkserver" in multiprocessing.get_all_start_methods()
+def _audit(pages: list[tuple[str, str, PageFingerprint]], threshold: float) -> AuditReport:
+    if pages and all(isinstance(item, str) for _, _, item in pages):
+        # Transitional: (href, path, main text) until the build hands over fingerprints.
+        return audit_texts({href: text for href, _, text in pages}, threshold=threshold)
+    prints = {href: item for href, _, item in pages}
+    signed = uses_signatures(len(prints))
+    if any((item.signature is not None) != signed for item in prints.values()):
+        raise ValueError(
+            f"the fingerprints of {len(prints)} town pages must be made with "
+            f"with_signature={signed} (uses_signatures)"
+        )
+    return audit_fingerprints(prints, threshold=threshold)
 
 
 def choose_demoted(flagged: Iterable[PagePair], zip_counts: Mapping[str, int]) -> set[str]:

@@ -10,9 +10,10 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from generator.audit import PagePair, audit_site, main_text
+from generator.audit import PagePair, audit_site, audit_texts, fingerprint, main_text
 from generator.build import BuildFailed, BuildOptions, build
-from generator.quality import choose_demoted
+from generator.quality import audit_town_pages, choose_demoted
+from generator.settings import QualitySettings
 
 from .conftest import ROOT, copy_project
 
@@ -110,6 +111,63 @@ def test_choose_demoted_keeps_the_page_with_more_to_say() -> None:
     demoted = choose_demoted(pairs, {"/a/": 3, "/b/": 1, "/c/": 2, "/d/": 2})
     # /b/ gives way to /a/ (fewer ZIPs); /b/-/c/ is then resolved; /c/-/d/ tie -> later URL.
     assert demoted == {"/b/", "/d/"}
+
+
+def _town_texts(count: int) -> dict[str, str]:
+    """Main texts of ``count`` towns: a shared lead, then words of the town's own; towns 1 and
+    2 are near-copies of town 0 (one word changed), town 3 of town 4."""
+    texts = {}
+    for k in range(count):
+        own = " ".join(f"w{k}x{n}" for n in range(40))
+        texts[f"/ketamine-infusion/st/t{k:04d}/"] = (
+            f"ketamine infusion therapy near town {k} for adults with depression. {own}"
+        )
+    keys = list(texts)
+    for copy, source in ((1, 0), (2, 0), (3, 4)):
+        texts[keys[copy]] = texts[keys[source]].replace("x7 ", f"y{copy} ")
+    return texts
+
+
+@pytest.mark.parametrize("count", [6, 2500])  # exact; MinHash LSH (signatures) above 2000
+def test_gate_on_fingerprints_demotes_the_near_identical_towns(count: int) -> None:
+    texts = _town_texts(count)
+    keys = list(texts)
+    with_signature = count > 2000
+    pages = [
+        (href, href.strip("/") + "/index.html", fingerprint(text, with_signature))
+        for href, text in reversed(texts.items())  # order does not matter
+    ]
+    zips = {href: 1 for href in texts} | {keys[1]: 3, keys[4]: 0}
+    settings = QualitySettings(similarity_threshold=0.6, on_similar="noindex")
+    gate = audit_town_pages(pages, settings, zips)
+    assert gate.report.method == ("minhash-lsh" if with_signature else "exact")
+    assert {(p.a, p.b) for p in gate.report.flagged} == {
+        (keys[0], keys[1]),
+        (keys[0], keys[2]),
+        (keys[1], keys[2]),
+        (keys[3], keys[4]),
+    }
+    # Most similar first: /t0000/ gives way to /t0001/ (more ZIPs), which settles /t0000/ -
+    # /t0002/; /t0002/ gives way to /t0001/; /t0004/ (no ZIPs) gives way to /t0003/.
+    assert gate.demoted == {keys[0], keys[2], keys[4]}
+    assert all(f.rule == "quality.similar" and f.severity == "warning" for f in gate.findings)
+    assert {f.path for f in gate.findings} == {keys[k][1:] + "index.html" for k in (0, 1, 3)}
+    assert any("published noindex" in f.message for f in gate.findings)
+    # The same gate as on the main texts themselves.
+    texts_gate = audit_town_pages([(h, p, texts[h]) for h, p, _ in pages], settings, zips)
+    assert texts_gate == gate
+    assert gate.report == audit_texts(texts)
+    failing = audit_town_pages(pages, QualitySettings(0.6, "fail"), zips)
+    assert failing.demoted == frozenset() and {f.severity for f in failing.findings} == {"error"}
+
+
+def test_gate_refuses_fingerprints_made_for_the_other_method() -> None:
+    texts = _town_texts(6)
+    pages = [
+        (href, href[1:] + "index.html", fingerprint(text, True)) for href, text in texts.items()
+    ]
+    with pytest.raises(ValueError, match="with_signature=False"):
+        audit_town_pages(pages, QualitySettings(), {})
 
 
 def town(site: Path, path: str) -> lxml_html.HtmlElement:
