@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from .geo import ZipRecord, lookup_zip
+from .geo import ZipRecord, lookup_zips
 from .load import RawRow, RawTable
 from .names import name_key, url_slug
 from .problems import InputError, Problem, Severity
@@ -123,9 +123,10 @@ def validate_table(table: RawTable) -> ValidatedTable:
     if missing:
         raise InputError([*problems, _missing_columns(table, missing)])
     problems.extend(_unknown_columns(table))
+    records = lookup_zips(row.values.get("zip", "") for row in table.rows)
     locations: list[Location] = []
     for row in table.rows:
-        location = _validate_row(row, table.file, problems)
+        location = _validate_row(row, table.file, problems, records)
         if location is not None:
             locations.append(location)
     locations = _cross_row_checks(locations, table.file, problems)
@@ -167,18 +168,24 @@ def _unknown_columns(table: RawTable) -> list[Problem]:
     ]
 
 
-def _validate_row(row: RawRow, file: str, problems: list[Problem]) -> Location | None:
+def _validate_row(
+    row: RawRow, file: str, problems: list[Problem], records: Mapping[str, ZipRecord]
+) -> Location | None:
+    """The row as a Location, or None (with its problems reported) when it has an error or no
+    ZIP from the database; `records` holds the database's records of the table's ZIPs."""
     values = row.values
     if not any(values.values()):
         problems.append(
             Problem(file, "blank row skipped", row=row.number, severity=Severity.WARNING)
         )
         return None
+    errors = 0
 
     def report(column: str, message: str, severity: Severity = Severity.ERROR) -> None:
+        nonlocal errors
+        errors += severity is Severity.ERROR
         problems.append(Problem(file, message, row=row.number, column=column, severity=severity))
 
-    errors_before = sum(p.severity is Severity.ERROR for p in problems)
     zip_code = values.get("zip", "")
     state = values.get("state", "").upper()
     town = _clean_name(values.get("town", ""), "town", report)
@@ -187,13 +194,13 @@ def _validate_row(row: RawRow, file: str, problems: list[Problem]) -> Location |
     if place_type not in PLACE_TYPES:
         report("type", f"'{_show(values['type'])}' is not a place type; use town or neighborhood")
     _check_state(state, values.get("state", ""), report)
-    record = _check_zip(zip_code, state, report)
+    record = _check_zip(zip_code, state, report, records)
     if record is not None:
         town, county = _fill_from_database(town, county, record, report)
         _compare_with_database(town, county, place_type, record, report)
     else:
         _require_names(town, county, report)
-    if sum(p.severity is Severity.ERROR for p in problems) > errors_before or record is None:
+    if errors or record is None:
         return None
     return Location(row.number, zip_code, town, county, state, place_type, record)
 
@@ -207,7 +214,8 @@ def _require_names(town: str, county: str, report) -> None:
 
 def _clean_name(value: str, column: str, report) -> str:
     text = unicodedata.normalize("NFC", " ".join(value.split()))
-    if any(unicodedata.category(ch).startswith("C") for ch in text):
+    # Printable text has no control (C*) characters; otherwise look at each character.
+    if not text.isprintable() and any(unicodedata.category(ch).startswith("C") for ch in text):
         report(column, f"'{_show(text)}' contains control or invisible characters")
     elif len(text) > MAX_NAME_LENGTH:
         report(column, f"is {len(text)} characters long; at most {MAX_NAME_LENGTH} are allowed")
@@ -254,14 +262,16 @@ def _check_state(state: str, original: str, report) -> None:
         report("state", f"'{_show(original)}' is not a USPS state code; {hint}")
 
 
-def _check_zip(zip_code: str, state: str, report) -> ZipRecord | None:
+def _check_zip(
+    zip_code: str, state: str, report, records: Mapping[str, ZipRecord]
+) -> ZipRecord | None:
     if not zip_code:
         report("zip", "is empty")
         return None
     if not re.fullmatch(r"[0-9]{5}", zip_code):
         report("zip", f"'{_show(zip_code)}' is not a 5-digit ZIP code{_zip_hint(zip_code)}")
         return None
-    record = lookup_zip(zip_code)
+    record = records.get(zip_code)
     if record is None:
         report("zip", f"'{zip_code}' is not in the US ZIP code database")
         return None
