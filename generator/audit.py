@@ -49,9 +49,11 @@ PARALLEL_MIN_PAGES = 2_000
 DENSE_POSTING_SHARE = 10
 # Words whose hashes a process remembers (about 120 bytes each) before it starts anew.
 WORD_MEMO_LIMIT = 200_000
-# Large arrays are made in pieces of about this many values, pairs in chunks of PAIR_CHUNK
-# and bitsets BLOCK_COLUMNS shingles wide, so that memory stays bounded on any input.
+# Large arrays are made in pieces of about CHUNK_VALUES values, posting lists for about
+# PART_VALUES shingle hashes at a time, pairs in chunks of PAIR_CHUNK and bitsets
+# BLOCK_COLUMNS shingles wide, so that memory stays bounded on any input.
 CHUNK_VALUES = 1 << 20
+PART_VALUES = 1 << 22
 PAIR_CHUNK = 8192
 BLOCK_COLUMNS = 2048
 # Estimated costs (ns) that choose how the shared shingles of given pairs are counted: per
@@ -364,19 +366,60 @@ class _Postings:
 
 
 def _postings(prints: Sequence[PageFingerprint], sizes: np.ndarray) -> _Postings:
-    """Posting lists of the shingles that two pages or more share."""
-    hashes = np.frombuffer(b"".join(item.shingles for item in prints), _HASHES)
+    """Posting lists of the shingles that two pages or more share, made for one range of hash
+    values at a time (about ``PART_VALUES`` hashes each), so that memory stays bounded."""
+    bits = max(0, (-(-int(sizes.sum()) // PART_VALUES) - 1).bit_length())
+    if bits == 0:
+        hashes = np.frombuffer(b"".join(item.shingles for item in prints), _HASHES)
+        return _Postings(*_posting_lists(hashes, sizes), sizes)
+    edges = _part_edges(prints, sizes, bits).tolist()
+    pages, lengths = [], []
+    for part in range(1 << bits):
+        data = b"".join(
+            item.shingles[8 * edge[part] : 8 * edge[part + 1]]
+            for item, edge in zip(prints, edges, strict=True)
+        )
+        counts = np.array([edge[part + 1] - edge[part] for edge in edges], dtype=np.int64)
+        found = _posting_lists(np.frombuffer(data, _HASHES), counts)
+        del data
+        pages.append(found[0])
+        lengths.append(found[1])
+    return _Postings(np.concatenate(pages), np.concatenate(lengths), sizes)
+
+
+def _part_edges(prints: Sequence[PageFingerprint], sizes: np.ndarray, bits: int) -> np.ndarray:
+    """Where each page's hashes (sorted) pass from one range of top ``bits`` bits to the
+    next: row ``p`` holds ``2 ** bits + 1`` offsets, from 0 to ``sizes[p]``."""
+    parts = 1 << bits
+    edges = np.empty((len(prints), parts + 1), dtype=np.int64)
+    step = max(1, CHUNK_VALUES // max(1, int(sizes.max())))
+    for first in range(0, len(prints), step):
+        chunk = sizes[first : first + step]
+        hashes = np.frombuffer(b"".join(p.shingles for p in prints[first : first + step]), _HASHES)
+        keys = (hashes >> np.uint64(64 - bits)).astype(np.int64)
+        keys += np.repeat(np.arange(len(chunk)) * parts, chunk)  # sorted: page, then range
+        found = np.searchsorted(keys, np.arange(len(chunk) * parts)).reshape(-1, parts)
+        edges[first : first + step, :parts] = found - (np.cumsum(chunk) - chunk)[:, None]
+        edges[first : first + step, parts] = chunk
+    return edges
+
+
+def _posting_lists(hashes: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pages (concatenated) and lengths of the posting lists of the shingles that two
+    pages or more share; page ``p`` has the next ``sizes[p]`` of the (sorted) ``hashes``."""
+    if len(hashes) == 0:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
     order, fresh = _sort_order(hashes)
-    del hashes
     shared = ~fresh  # an entry is shared if it starts no new value or the next one does not
     shared[:-1] |= ~fresh[1:]
     lengths = np.diff(np.flatnonzero(fresh[shared]), append=np.count_nonzero(shared))
+    del fresh
     page_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     pages = [np.empty(0, dtype=np.int32)]
     for start in range(0, len(order), CHUNK_VALUES):
         stop = start + CHUNK_VALUES
         pages.append(page_of[order[start:stop][shared[start:stop]]])
-    return _Postings(np.concatenate(pages), lengths, sizes)
+    return np.concatenate(pages), lengths
 
 
 def _sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -423,12 +466,17 @@ def _untangle(values: np.ndarray, order: np.ndarray, fresh: np.ndarray, new_top:
     following = np.minimum(runs + 1, len(starts) - 1)
     sizes = np.where(runs + 1 < len(starts), starts[following], len(order)) - first
     del starts
-    where = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+    where = _ranges(first, sizes)
     run = np.repeat(np.arange(len(sizes)), sizes)
     order[where] = order[where][np.lexsort((order[where], values[order[where]], run))]
     ordered = values[order[where]]
     fresh[where] = new_top[where]
     fresh[where[1:]] |= (ordered[1:] != ordered[:-1]) & (run[1:] == run[:-1])
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The integers ``starts[k] .. starts[k] + sizes[k] - 1`` for every ``k``, concatenated."""
+    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
 
 
 # --- exact intersections ---------------------------------------------------------------------
@@ -551,16 +599,18 @@ def _intersections(postings: _Postings, codes: np.ndarray) -> np.ndarray:
     """
     n = len(postings.sizes)
     counts = np.zeros(len(codes), dtype=np.int64)
-    limit = _listing_limit(postings.lengths, len(codes))
-    frequency = postings.entry_lengths()
-    listed = frequency <= limit
-    order = np.argsort(frequency[listed].astype(np.uint16), kind="stable")
+    lengths = postings.lengths
+    starts = np.cumsum(lengths) - lengths
+    limit = _listing_limit(lengths, len(codes))
+    short = np.flatnonzero(lengths <= limit)
+    short = short[np.argsort(lengths[short], kind="stable")]  # grouped by length
+    pages = postings.pages[_ranges(starts[short], lengths[short])]
     lookup = _CodeLookup(codes)
-    for found in _listed_pairs(postings.pages[listed][order], frequency[listed][order], n):
+    for found in _listed_pairs(pages, np.repeat(lengths[short], lengths[short]), n):
         lookup.count(found, counts)
-    del order, frequency
-    long = postings.lengths > limit
-    _count_by_bitsets(postings.pages[~listed], postings.lengths[long], n, codes, counts)
+    del pages, lookup
+    long = np.flatnonzero(lengths > limit)
+    _count_by_bitsets(postings, starts[long], lengths[long], codes, counts)
     return counts
 
 
@@ -608,28 +658,36 @@ def _listing_limit(lengths: np.ndarray, pairs: int) -> int:
 
 
 def _count_by_bitsets(
-    pages: np.ndarray, lengths: np.ndarray, n: int, codes: np.ndarray, counts: np.ndarray
+    postings: _Postings, starts: np.ndarray, lengths: np.ndarray, codes: np.ndarray, counts
 ) -> None:
-    """Add to ``counts`` how many of the shingles with these posting lists both pages of each
-    pair have: ``and`` of per-page bitsets, ``BLOCK_COLUMNS`` shingles at a time."""
+    """Add to ``counts`` how many of the shingles with these posting lists (``starts`` and
+    ``lengths`` in ``postings.pages``) both pages of each pair have: ``and`` of per-page
+    bitsets, ``BLOCK_COLUMNS`` shingles at a time."""
+    n = len(postings.sizes)
     i, j = np.divmod(codes, n)
-    ends = np.cumsum(lengths)
     for first in range(0, len(lengths), BLOCK_COLUMNS):
-        last = min(len(lengths), first + BLOCK_COLUMNS)
-        start, stop = (ends[first - 1] if first else 0), ends[last - 1]
-        column = np.repeat(np.arange(last - first), lengths[first:last])
-        words = -(-(last - first) // 32)
-        # A page has each shingle once, so adding the bit values of a word sets its bits.
-        slots = pages[start:stop].astype(np.int64) * words + (column >> 5)
-        bit = (np.int64(1) << (column & 31)).astype(np.float64)
-        bits = np.bincount(slots, weights=bit, minlength=n * words)
+        block = slice(first, first + BLOCK_COLUMNS)
+        columns = len(lengths[block])
+        words = -(-columns // 32)
+        bits = np.zeros(n * words)
+        # A page has a shingle once: adding the bit values of a word sets its bits, exactly.
+        ends = np.cumsum(lengths[block])
+        cuts = np.searchsorted(ends, np.arange(CHUNK_VALUES, ends[-1], CHUNK_VALUES), "right")
+        for low, high in itertools.pairwise([0, *np.unique(cuts[cuts > 0]).tolist(), columns]):
+            sizes = lengths[block][low:high]
+            slots = postings.pages[_ranges(starts[block][low:high], sizes)].astype(np.int64)
+            slots *= words
+            column = np.repeat(np.arange(low, high, dtype=np.int32), sizes)
+            slots += column >> 5
+            bits += np.bincount(slots, weights=_BIT_VALUES[column & 31], minlength=n * words)
+            del slots, column
         bits = bits.astype(np.uint32).reshape(n, words)
-        del slots, bit, column
         for k in range(0, len(codes), PAIR_CHUNK):
             both = bits[i[k : k + PAIR_CHUNK]] & bits[j[k : k + PAIR_CHUNK]]
             counts[k : k + PAIR_CHUNK] += _popcount(both).sum(axis=1, dtype=np.int64)
 
 
+_BIT_VALUES = np.ldexp(1.0, np.arange(32))
 _BYTE_BITS = np.array([bin(k).count("1") for k in range(256)], dtype=np.uint8)
 
 

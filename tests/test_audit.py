@@ -426,3 +426,20 @@ def test_intersections_of_chosen_pairs_are_exact(limit, monkeypatch) -> None:
     assert np.array_equal(scored.i, i[order]) and np.array_equal(scored.j, j[order])
     expected = [len(sets[a] & sets[b]) for a, b in zip(i[order], j[order], strict=True)]
     assert scored.inter.tolist() == expected
+
+
+def test_posting_lists_are_the_same_made_in_parts(monkeypatch) -> None:
+    texts, _ = _synthetic(300, seed=10)
+    prints = [fingerprint(texts[key], False) for key in sorted(texts)]
+    prints += prints[:10]
+    sizes = np.array([len(item.shingle_hashes()) for item in prints])
+    pages: dict[int, list[int]] = {}
+    for page, item in enumerate(prints):
+        for value in item.shingle_hashes().tolist():
+            pages.setdefault(value, []).append(page)
+    shared = [pages[value] for value in sorted(pages) if len(pages[value]) > 1]
+    for part in (10**9, 997, 50):
+        monkeypatch.setattr(audit, "PART_VALUES", part)
+        postings = audit._postings(prints, sizes)
+        assert postings.lengths.tolist() == [len(found) for found in shared]
+        assert postings.pages.tolist() == [page for found in shared for page in found]
