@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
+from .audit import PageFingerprint, uses_signatures
 from .check import check_unique, has_errors
 from .content import Copy, load_copy
 from .geo import Point, city_centroid
@@ -257,7 +258,7 @@ def produce_site(
     settings = inputs.settings
     plan = plan_site(places, inputs.copy, settings)
     produced = _produce(plan, options, staging, progress)
-    gate = audit_town_pages(_town_texts(plan, produced), settings.quality, _zip_counts(plan))
+    gate = audit_town_pages(_town_prints(plan, produced), settings.quality, _zip_counts(plan))
     if gate.demoted:
         first_paths = {p.path for p in plan.pages}
         plan = plan_site(places, inputs.copy, settings, gate.demoted)
@@ -279,6 +280,7 @@ def _produce(
         site_root=settings.site_root,
         files=frozenset([*(p.path for p in plan.pages), *ASSETS, *FIXED_NAMES]),
         sitemap_urls={p.path: p.url for p in plan.pages if p.indexable},
+        audit_signatures=uses_signatures(sum(p.kind == "town" for p in plan.pages)),
     )
     progress = progress or NoProgress()
     progress.start("producing pages", len(plan.pages))
@@ -291,11 +293,13 @@ def _produce(
     return produced
 
 
-def _town_texts(plan: SitePlan, produced: list[Produced]) -> list[tuple[str, str, str]]:
+def _town_prints(
+    plan: SitePlan, produced: list[Produced]
+) -> list[tuple[str, str, PageFingerprint]]:
     return [
-        (page.href, page.path, item.main_text)
+        (page.href, page.path, item.fingerprint)
         for page, item in zip(plan.pages, produced, strict=True)
-        if page.kind == "town"
+        if item.fingerprint is not None
     ]
 
 

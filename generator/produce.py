@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audit import main_text_of
+from .audit import PageFingerprint, fingerprint, main_text_of
 from .check import PageUnreadable, check_page, facts_of, parse_page
 from .pages import Page, SiteContext
 from .problems import Finding
@@ -44,6 +44,7 @@ class ProduceContext:
     site_root: str
     files: frozenset[str]  # every path this build writes: the targets links may have
     sitemap_urls: dict[str, str]  # output path -> sitemap URL, for indexable pages
+    audit_signatures: bool  # whether town fingerprints carry a MinHash signature
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Produced:
     canonical: str
     indexable: bool
     findings: tuple[Finding, ...]
-    main_text: str  # town pages only: the text the uniqueness audit compares
+    fingerprint: PageFingerprint | None  # town pages: their main text, for the audit
 
     @property
     def path(self) -> str:
@@ -88,12 +89,13 @@ class _Worker:
             tree = parse_page(data)
         except PageUnreadable as error:
             finding = Finding("page.parse", page.path, str(error))
-            return Produced(staged, "", "", "", page.indexable, (finding,), "")
+            unread = self._fingerprint(page, "")  # the build fails on the finding anyway
+            return Produced(staged, "", "", "", page.indexable, (finding,), unread)
         facts = facts_of(page.path, tree, data)
         findings = check_page(
             facts, context.site_root, context.files, context.sitemap_urls.get(page.path)
         )
-        text = main_text_of(tree) if page.kind == "town" else ""
+        prints = self._fingerprint(page, main_text_of(tree) if page.kind == "town" else "")
         return Produced(
             staged,
             facts.title,
@@ -101,8 +103,13 @@ class _Worker:
             facts.canonical,
             facts.indexable,
             tuple(findings),
-            text,
+            prints,
         )
+
+    def _fingerprint(self, page: Page, main_text: str) -> PageFingerprint | None:
+        if page.kind != "town":
+            return None
+        return fingerprint(main_text, self.context.audit_signatures)
 
 
 _worker: _Worker | None = None  # set in each forked worker process before it runs a task
