@@ -234,6 +234,10 @@ class _WordHasher:
 
     def hashes(self, words: list[bytes]) -> np.ndarray:
         cache = self.cache
+        try:
+            return np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+        except KeyError:
+            pass
         missing = set(words).difference(cache)
         if len(cache) + len(missing) > self.limit:
             cache.clear()
@@ -261,19 +265,28 @@ def _shingles(text: str, hasher: _WordHasher) -> np.ndarray:
     words = hasher.hashes(_words(text))
     width = min(SHINGLE_WORDS, len(words))
     count = len(words) - width + 1
-    combined = np.full(count, np.uint64(width), dtype=np.uint64)
+    hashes = np.full(count, np.uint64(width), dtype=np.uint64)
     for offset in range(width):
-        combined = combined * _POLY + words[offset : offset + count]
-    hashes = np.sort(_fmix64(combined))
-    return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
+        hashes *= _POLY
+        hashes += words[offset : offset + count]
+    hashes = _fmix64(hashes)
+    hashes.sort()
+    fresh = np.empty(count, dtype=bool)
+    fresh[0] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=fresh[1:])
+    return hashes[fresh]
 
 
 def _fmix64(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finaliser: spreads the polynomial combination over all bits."""
+    """MurmurHash3's 64-bit finaliser, in place: spreads a polynomial combination over all
+    bits. Returns ``values``."""
     shift, first, second = _FMIX
-    values = (values ^ (values >> shift)) * first
-    values = (values ^ (values >> shift)) * second
-    return values ^ (values >> shift)
+    values ^= values >> shift
+    values *= first
+    values ^= values >> shift
+    values *= second
+    values ^= values >> shift
+    return values
 
 
 @functools.cache
@@ -291,8 +304,10 @@ def _signature(hashes: np.ndarray) -> np.ndarray:
     pre-mix, then the least ``a * h + b`` (32-bit arithmetic) for each permutation."""
     shift, first, middle_shift, second = _FMIX32
     values = (hashes >> np.uint64(32)).astype(np.uint32)
-    values = (values ^ (values >> shift)) * first
-    values = (values ^ (values >> middle_shift)) * second
+    values ^= values >> shift
+    values *= first
+    values ^= values >> middle_shift
+    values *= second
     values ^= values >> shift
     a, b = _permutations()
     return (values[:, None] * a + b).min(axis=0)
