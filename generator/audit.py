@@ -54,7 +54,7 @@ WORD_MEMO_LIMIT = 200_000
 # BLOCK_COLUMNS shingles wide, so that memory stays bounded on any input.
 CHUNK_VALUES = 1 << 20
 PART_VALUES = 1 << 22
-PAIR_CHUNK = 8192
+PAIR_CHUNK = 2048
 BLOCK_COLUMNS = 2048
 # Estimated costs (ns) that choose how the shared shingles of given pairs are counted: per
 # page pair listed from a posting list, per 32-bit bitset word and pair, per bit set.
@@ -741,7 +741,13 @@ def _lsh_candidates(signatures: np.ndarray, threshold: float) -> _Candidates:
     """
     bands, rows = _lsh_shape(threshold)
     n = len(signatures)
-    groups = [_band_groups(signatures[:, band * rows : (band + 1) * rows]) for band in range(bands)]
+    banded = signatures[:, : bands * rows].reshape(n, bands, rows)
+    hashed = np.zeros((n, bands), dtype=np.uint64)  # a 64-bit hash of each page's band values
+    for row in range(rows):
+        hashed *= _POLY
+        hashed += banded[:, :, row]
+    hashed = np.ascontiguousarray(_fmix64(hashed).T)
+    groups = [_band_groups(banded[:, band], hashed[band]) for band in range(bands)]
     members = np.concatenate([np.empty(0, np.int64)] + [group[0] for group in groups])
     sizes = np.concatenate([np.empty(0, np.int64)] + [group[1] for group in groups])
     members, sizes = _distinct_groups(members, sizes)
@@ -754,19 +760,16 @@ def _lsh_candidates(signatures: np.ndarray, threshold: float) -> _Candidates:
     return _Candidates(i, j, _agreement(signatures, i, j))
 
 
-def _band_groups(band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _band_groups(band: np.ndarray, hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The pages (ascending) of each group of two or more pages with identical values in the
     band, concatenated, and the group sizes.
 
-    Rows are grouped by a 64-bit hash of their values; in the unlikely case that two
-    different rows share a hash, the band is grouped again by the values themselves.
+    Pages are grouped by the top bits of a 64-bit hash of their band values; in the unlikely
+    case that two different values share them, the band is grouped by the values themselves.
     """
     n = len(band)
     page_bits = max(1, (n - 1).bit_length())
-    combined = np.zeros(n, dtype=np.uint64)
-    for column in band.T:
-        combined = combined * _POLY + column
-    keys = (_fmix64(combined) >> np.uint64(page_bits + 1)).view(np.int64) << page_bits
+    keys = (hashed >> np.uint64(page_bits + 1)).view(np.int64) << page_bits
     keys |= np.arange(n)
     keys.sort()
     members, sizes = _runs(keys >> page_bits, keys & ((1 << page_bits) - 1))
