@@ -7,6 +7,7 @@ give; each page is a MedicalWebPage that names the clinic by that @id.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from typing import Any
 
 from .content import Question, Reference, plain_text
@@ -51,62 +52,6 @@ def clinic_node(settings: Settings) -> dict[str, Any]:
             "latitude": clinic.latitude,
             "longitude": clinic.longitude,
         }
-    return node
-
-
-def breadcrumb_node(url: str, crumbs: list[tuple[str, str]]) -> dict[str, Any]:
-    """crumbs: (name, absolute URL) from the home page down to this page."""
-    return {
-        "@type": "BreadcrumbList",
-        "@id": url + "#breadcrumb",
-        "itemListElement": [
-            {"@type": "ListItem", "position": n, "name": name, "item": item}
-            for n, (name, item) in enumerate(crumbs, start=1)
-        ],
-    }
-
-
-def webpage_node(
-    settings: Settings,
-    url: str,
-    name: str,
-    description: str,
-    *,
-    about: dict[str, Any] | None = None,
-    references: tuple[Reference, ...] = (),
-    with_breadcrumb: bool = True,
-) -> dict[str, Any]:
-    node: dict[str, Any] = {
-        "@type": "MedicalWebPage",
-        "@id": url + "#webpage",
-        "url": url,
-        "name": name,
-        "description": description,
-        "inLanguage": settings.language,
-        "isPartOf": {"@id": website_id(settings)},
-        "publisher": {"@id": clinic_id(settings)},
-        "about": about or {"@id": clinic_id(settings)},
-    }
-    if with_breadcrumb:
-        node["breadcrumb"] = {"@id": url + "#breadcrumb"}
-    review = settings.review
-    if review.reviewer_name and review.reviewed_on:
-        node["lastReviewed"] = review.reviewed_on
-        node["reviewedBy"] = {"@type": "Person", "name": review.reviewer_name}
-        if review.reviewer_credentials:
-            node["reviewedBy"]["honorificSuffix"] = review.reviewer_credentials
-    if references:
-        node["citation"] = [
-            {
-                "@type": "ScholarlyArticle",
-                "name": r.title,
-                "author": r.authors,
-                "isPartOf": r.journal,
-                "datePublished": str(r.year),
-                "sameAs": r.doi_url,
-            }
-            for r in references
-        ]
     return node
 
 
@@ -156,15 +101,9 @@ GRAPH_START = '{"@context":"https://schema.org","@graph":['
 GRAPH_END = "]}"
 
 
-def graph(*nodes: dict[str, Any]) -> str:
-    """Serialise a @graph for a <script> element: '<', '>' and '&' are \\u-escaped, so no text
-    from the inputs can close the script element."""
-    return GRAPH_START + ",".join(map(node_text, nodes)) + GRAPH_END
-
-
 def node_text(node: dict[str, Any]) -> str:
-    """One node as it reads inside a graph. Joined with ',' between GRAPH_START and GRAPH_END,
-    node texts are exactly the escaped json.dumps of the whole graph."""
+    """One node as it reads inside a graph: compact JSON with '<', '>' and '&' \\u-escaped, so
+    no text from the inputs can close the <script> element."""
     return _escape(ENCODER.encode(node))
 
 
@@ -172,15 +111,106 @@ def _escape(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _members(node: dict[str, Any]) -> str:
+    """The members of an object as JSON, without the braces: ',"a":1,"b":2' (empty for {})."""
+    text = ENCODER.encode(node)[1:-1]
+    return "," + text if text else ""
+
+
 class SiteGraph:
-    """The graphs of one site's pages: the clinic and website nodes, the same on every page, are
-    serialised once."""
+    """The JSON-LD graph of each page of one site, as the text of its <script> element: the
+    site's clinic and website nodes, the page's MedicalWebPage and BreadcrumbList nodes, and any
+    others. What is the same on every page is written once: the clinic and website nodes, and
+    what each page node says about the site (language, website, publisher, reviewer)."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
         self.site_nodes = node_text(clinic_node(settings)) + "," + node_text(website_node(settings))
+        self.clinic = ENCODER.encode({"@id": clinic_id(settings)})
+        self.part_of = _members(
+            {
+                "inLanguage": settings.language,
+                "isPartOf": {"@id": website_id(settings)},
+                "publisher": {"@id": clinic_id(settings)},
+            }
+        )
+        self.review = _members(_review(settings))
 
-    def page(self, *nodes: dict[str, Any]) -> str:
-        """The graph of the clinic, the website and `nodes`, as graph() writes it."""
-        texts = [self.site_nodes, *map(node_text, nodes)]
-        return GRAPH_START + ",".join(texts) + GRAPH_END
+    def site_only(self) -> str:
+        """The graph of a page that is not a MedicalWebPage (the 404 page)."""
+        return GRAPH_START + self.site_nodes + GRAPH_END
+
+    def page(
+        self,
+        url: str,
+        name: str,
+        description: str,
+        crumbs: list[tuple[str, str]],
+        *,
+        about: dict[str, Any] | None = None,
+        references: tuple[Reference, ...] = (),
+        extra: tuple[dict[str, Any], ...] = (),
+    ) -> str:
+        """The graph of the page at `url`. crumbs: (name, absolute URL) from the home page down
+        to this page; about: what the page is about (default: the clinic)."""
+        own = _escape(
+            self._webpage(url, name, description, about, references)
+            + ","
+            + _breadcrumb_list(url, crumbs)
+        )
+        return GRAPH_START + ",".join([self.site_nodes, own, *map(node_text, extra)]) + GRAPH_END
+
+    def _webpage(
+        self,
+        url: str,
+        name: str,
+        description: str,
+        about: dict[str, Any] | None,
+        references: tuple[Reference, ...],
+    ) -> str:
+        string = encode_basestring
+        citations = _members(_citations(references)) if references else ""
+        return (
+            f'{{"@type":"MedicalWebPage","@id":{string(url + "#webpage")},"url":{string(url)},'
+            f'"name":{string(name)},"description":{string(description)}{self.part_of},'
+            f'"about":{ENCODER.encode(about) if about else self.clinic},'
+            f'"breadcrumb":{{"@id":{string(url + "#breadcrumb")}}}{self.review}{citations}}}'
+        )
+
+
+def _breadcrumb_list(url: str, crumbs: list[tuple[str, str]]) -> str:
+    string = encode_basestring
+    items = ",".join(
+        f'{{"@type":"ListItem","position":{n},"name":{string(name)},"item":{string(item)}}}'
+        for n, (name, item) in enumerate(crumbs, start=1)
+    )
+    return (
+        f'{{"@type":"BreadcrumbList","@id":{string(url + "#breadcrumb")},'
+        f'"itemListElement":[{items}]}}'
+    )
+
+
+def _review(settings: Settings) -> dict[str, Any]:
+    """Who reviewed the pages and when, once both are set."""
+    review = settings.review
+    if not (review.reviewer_name and review.reviewed_on):
+        return {}
+    reviewer = {"@type": "Person", "name": review.reviewer_name}
+    if review.reviewer_credentials:
+        reviewer["honorificSuffix"] = review.reviewer_credentials
+    return {"lastReviewed": review.reviewed_on, "reviewedBy": reviewer}
+
+
+def _citations(references: tuple[Reference, ...]) -> dict[str, Any]:
+    return {
+        "citation": [
+            {
+                "@type": "ScholarlyArticle",
+                "name": r.title,
+                "author": r.authors,
+                "isPartOf": r.journal,
+                "datePublished": str(r.year),
+                "sameAs": r.doi_url,
+            }
+            for r in references
+        ]
+    }

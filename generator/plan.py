@@ -265,10 +265,15 @@ def _page(
     url = urls.absolute(relative)
     href = href or urls.href(relative)
     crumbs = (shared.home, *trail, Link(crumb, href))
-    webpage = jsonld.webpage_node(
-        shared.settings, url, title, description, about=about, references=references
+    ld = shared.graph.page(
+        url,
+        title,
+        description,
+        _crumb_ld(urls, crumbs),
+        about=about,
+        references=references,
+        extra=extra_ld,
     )
-    breadcrumbs = jsonld.breadcrumb_node(url, _crumb_ld(urls, crumbs))
     return Page(
         kind=kind,
         path=urls.file_path(relative),
@@ -280,7 +285,7 @@ def _page(
         template=TEMPLATES[kind],
         breadcrumbs=crumbs,
         body=body,
-        jsonld=shared.graph.page(webpage, breadcrumbs, *extra_ld),
+        jsonld=ld,
         **fields,
     )
 
@@ -317,7 +322,7 @@ def _not_found_page(shared: _Shared, site: SiteContext) -> Page:
         template="404.html",
         breadcrumbs=(shared.home,),
         body=NotFoundBody(site.states),
-        jsonld=shared.graph.page(),
+        jsonld=shared.graph.site_only(),
         indexable=False,
     )
 
@@ -326,9 +331,9 @@ def _topic_page(topic: Topic, copy: Copy, shared: _Shared) -> Page:
     urls = shared.urls
     cited = tuple(r for r in copy.references if f"#ref-{r.id}" in topic.html)
     extra = (
-        [jsonld.faq_node(urls.absolute(urls.topic(topic)), topic.questions)]
+        (jsonld.faq_node(urls.absolute(urls.topic(topic)), topic.questions),)
         if topic.questions
-        else []
+        else ()
     )
     return _page(
         "topic",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from generator.load import read_table
 from generator.places import group_places
 from generator.plan import SitePlan, fit_title, plan_site
 from generator.problems import InputError
-from generator.settings import Settings, UrlSettings
+from generator.settings import ReviewSettings, Settings, UrlSettings
 from generator.validate import validate_table
 
 from .conftest import ROOT
@@ -91,3 +92,65 @@ def test_every_page_is_planned_once_and_sorted(tmp_path: Path) -> None:
     kinds = {p.kind for p in pages}
     assert kinds == {"index", "404", "topic", "state", "county", "town"}
     assert sum(p.kind == "town" for p in pages) == len(ROWS)
+
+
+def test_a_town_page_graph_names_the_site_the_page_and_its_trail(tmp_path: Path) -> None:
+    settings = replace(
+        Settings(base_url="https://clinic.example.org/pages"),
+        clinic=replace(Settings().clinic, name="NOVA <Health> & Recovery"),
+        review=ReviewSettings("Dr. Q", "MD", "2024-01-02"),
+    )
+    vienna = next(p for p in plan(tmp_path, settings).pages if p.town == "Vienna")
+    assert not {"<", ">", "&"} & set(vienna.jsonld)  # no text can close the <script> element
+    root = "https://clinic.example.org/pages/"
+    url = root + "ketamine-infusion/va/vienna/"
+    graph = json.loads(vienna.jsonld)
+    assert graph["@context"] == "https://schema.org"
+    nodes = graph["@graph"]
+    assert [n["@type"] for n in nodes] == [
+        "MedicalClinic",
+        "WebSite",
+        "MedicalWebPage",
+        "BreadcrumbList",
+    ]
+    assert nodes[0]["name"] == "NOVA <Health> & Recovery"
+    assert nodes[2] == {
+        "@type": "MedicalWebPage",
+        "@id": url + "#webpage",
+        "url": url,
+        "name": vienna.title,
+        "description": vienna.description,
+        "inLanguage": "en-US",
+        "isPartOf": {"@id": root + "#website"},
+        "publisher": {"@id": root + "#clinic"},
+        "about": {
+            "@type": "Place",
+            "name": "Vienna",
+            "address": {
+                "@type": "PostalAddress",
+                "addressLocality": "Vienna",
+                "addressRegion": "VA",
+                "addressCountry": "US",
+                "postalCode": ["22180"],
+            },
+        },
+        "breadcrumb": {"@id": url + "#breadcrumb"},
+        "lastReviewed": "2024-01-02",
+        "reviewedBy": {"@type": "Person", "name": "Dr. Q", "honorificSuffix": "MD"},
+    }
+    assert nodes[3] == {
+        "@type": "BreadcrumbList",
+        "@id": url + "#breadcrumb",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "name": name, "item": root + path}
+            for n, (name, path) in enumerate(
+                [
+                    ("Home", ""),
+                    ("Virginia", "ketamine-infusion/va/"),
+                    ("Fairfax County, VA", "ketamine-infusion/va/counties/fairfax-county/"),
+                    ("Vienna", "ketamine-infusion/va/vienna/"),
+                ],
+                start=1,
+            )
+        ],
+    }
