@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import zipcodes
 
@@ -112,13 +113,32 @@ def compass_direction(origin: Point, target: Point) -> str:
 
 def distance_and_direction(origin: Point, target: Point) -> tuple[float, str]:
     """The great-circle distance in miles (haversine) and the initial compass bearing rounded to
-    one of eight points, sharing their trigonometry (planning asks for both, for many pairs)."""
-    lat1, lat2 = math.radians(origin.latitude), math.radians(target.latitude)
-    cos1, cos2 = math.cos(lat1), math.cos(lat2)
-    dlon = math.radians(target.longitude - origin.longitude)
+    one of eight points."""
+    return spot_distance_and_direction(spot(origin), spot(target))
+
+
+class Spot(NamedTuple):
+    """A point with the trigonometry of its latitude worked out, for many distances from it."""
+
+    latitude: float  # radians
+    cos_latitude: float
+    sin_latitude: float
+    longitude: float  # degrees
+
+
+def spot(point: Point) -> Spot:
+    latitude = math.radians(point.latitude)
+    return Spot(latitude, math.cos(latitude), math.sin(latitude), point.longitude)
+
+
+def spot_distance_and_direction(origin: Spot, target: Spot) -> tuple[float, str]:
+    """distance_and_direction() between two spots."""
+    lat1, cos1, sin1, lon1 = origin
+    lat2, cos2, sin2, lon2 = target
+    dlon = math.radians(lon2 - lon1)
     h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin(dlon / 2) ** 2
     miles = 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
     x = math.sin(dlon) * cos2
-    y = cos1 * math.sin(lat2) - math.sin(lat1) * cos2 * math.cos(dlon)
+    y = cos1 * sin2 - sin1 * cos2 * math.cos(dlon)
     degrees = (math.degrees(math.atan2(x, y)) + 360) % 360
     return miles, COMPASS_POINTS[round(degrees / 45) % 8]

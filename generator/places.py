@@ -11,14 +11,14 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .geo import Point, ZipRecord, distance_and_direction
+from .geo import Point, ZipRecord, distance_and_direction, spot, spot_distance_and_direction
 from .names import name_key
 from .validate import STATE_NAMES, Location
 
@@ -57,7 +57,7 @@ class Town:
     rows: tuple[int, ...]
     point: Point
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
         return (self.state, self.name)
 
@@ -253,18 +253,22 @@ def nearest_towns(
     points = np.array([_unit_vector(t.point) for t in towns])
     k = min(count + 1, len(towns))  # at least 2: each row is a list
     _, indices = cKDTree(points).query(points, k=k)
+    spots = [spot(t.point) for t in towns]
     nearest = {}
     for index, (town, row) in enumerate(zip(towns, indices.tolist(), strict=True)):
-        others = [towns[i] for i in row if i != index][:count]
-        nearest[town.key] = _by_distance(town, others)
+        origin = spots[index]
+        neighbours = [
+            Neighbour(towns[i], Bearing(*spot_distance_and_direction(origin, spots[i])))
+            for i in [i for i in row if i != index][:count]
+        ]
+        # Equal distances (towns sharing a centroid) are ordered by name, for stable output.
+        neighbours.sort(key=_distance_then_name)
+        nearest[town.key] = tuple(neighbours)
     return nearest
 
 
-def _by_distance(town: Town, others: list[Town]) -> tuple[Neighbour, ...]:
-    neighbours = [Neighbour(other, bearing(town.point, other.point)) for other in others]
-    # Equal distances (towns sharing a centroid) are ordered by name, for stable output.
-    neighbours.sort(key=lambda n: (round(n.bearing.miles, 6), n.town.name))
-    return tuple(neighbours)
+def _distance_then_name(neighbour: Neighbour) -> tuple[float, str]:
+    return round(neighbour.bearing.miles, 6), neighbour.town.name
 
 
 def _unit_vector(point: Point) -> tuple[float, float, float]:
