@@ -3,7 +3,10 @@
 Owns: generating N town pages shaped like the real ones (a few hundred words of <main>
 text built from shared template sentences filled with per-town data, a per-town local
 paragraph, site chrome outside <main>, a few planted near-copies), writing them to a
-tmpfs directory, and timing ``audit_site`` over several runs.
+tmpfs directory, and timing the audit's two parts over several runs: the per-page part
+(``fingerprint`` of each page's main text, which the build does in its page workers) and
+the cross-page part (``audit_fingerprints``), with the latter's peak memory. ``--audit-site``
+also times ``audit_site`` end to end (what ``python -m generator audit DIR`` does).
 
     python benchmarks/audit_bench.py --pages 30000 --runs 3 [--dir /mnt/bench] [--keep]
     python benchmarks/audit_bench.py --site /dev/shm/some-built-site --runs 3
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import random
 import resource
 import shutil
@@ -30,7 +34,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator.audit import AuditReport, audit_site, format_report
+from generator import audit
+from generator.audit import (
+    AuditReport,
+    PageFingerprint,
+    audit_fingerprints,
+    audit_site,
+    fingerprint,
+    format_report,
+    main_text,
+    town_pages,
+    uses_signatures,
+)
 
 SEED = 7
 SERVICE = "ketamine-infusion"
@@ -324,37 +339,114 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _run(site: Path) -> tuple[float, float, AuditReport]:
-    """Wall-clock and CPU seconds of one ``audit_site`` call, and its report."""
-    cpu, start = _cpu_seconds(), time.perf_counter()
-    report = audit_site(site)
-    return time.perf_counter() - start, _cpu_seconds() - cpu, report
+def _memory(field: str) -> float:
+    """``VmRSS`` or ``VmHWM`` (peak) of this process in MiB, from /proc (0 elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
-def _summary(seconds: list[float], report: AuditReport, planted: list[tuple[str, str]]) -> str:
-    median = statistics.median(seconds)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def _reset_peak() -> bool:
+    """Start a new peak-RSS measurement (Linux: write 5 to /proc/self/clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _main_texts(site: Path) -> tuple[dict[str, str], float]:
+    """The main text of every town page, and the CPU seconds spent reading and parsing."""
+    pages = town_pages(site)
+    cpu = time.process_time()
+    texts = {url: main_text(path.read_bytes()) for url, path in pages.items()}
+    return texts, time.process_time() - cpu
+
+
+def _fingerprints(texts: dict[str, str]) -> tuple[dict[str, PageFingerprint], float]:
+    """``fingerprint`` of every text, one page at a time in this process, and the CPU
+    seconds. The memo of word hashes starts empty, as in a fresh page worker."""
+    audit._WORD_HASHER.cache.clear()
+    with_signature = uses_signatures(len(texts))
+    cpu = time.process_time()
+    prints = {url: fingerprint(text, with_signature) for url, text in texts.items()}
+    return prints, time.process_time() - cpu
+
+
+@dataclass(frozen=True)
+class _CrossPage:
+    wall: float
+    cpu: float
+    peak: float  # MiB above the RSS before the call (0 if it cannot be measured)
+    report: AuditReport
+
+
+def _cross_page(prints: dict[str, PageFingerprint]) -> _CrossPage:
+    """One ``audit_fingerprints`` call: wall and CPU seconds, peak memory, report."""
+    before = _memory("VmRSS")
+    measured = _reset_peak()
+    cpu, start = time.process_time(), time.perf_counter()
+    report = audit_fingerprints(prints)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak = _memory("VmHWM") - before if measured else 0.0
+    return _CrossPage(wall, cpu, peak, report)
+
+
+def _timed_runs(site: Path, runs: int, planted: list[tuple[str, str]], whole: bool) -> None:
+    texts, parse = _main_texts(site)
+    count = len(texts)
+    print(f"{count} town pages; reading and parsing their main text: {parse:.2f} s CPU "
+          f"({parse / count * 1e3:.3f} ms/page; page workers do this in a build)")  # fmt: skip
+    per_page, cross = [], []
+    for run in range(1, runs + 1):
+        prints, cpu = _fingerprints(texts)
+        per_page.append(cpu / count * 1e3)
+        result = _cross_page(prints)
+        cross.append(result)
+        print(f"run {run}: fingerprint {per_page[-1]:.4f} ms/page CPU ({cpu:.2f} s); "
+              f"audit_fingerprints {result.wall:.2f} s wall, {result.cpu:.2f} s CPU, "
+              f"peak +{result.peak:.0f} MiB; load average {_load()}")  # fmt: skip
+    size = sum(len(p.shingles) + len(p.signature or b"") for p in prints.values())
+    pickled = len(pickle.dumps(list(prints.values()), protocol=pickle.HIGHEST_PROTOCOL))
+    print(
+        f"per page: fingerprint median {statistics.median(per_page):.4f} ms CPU; "
+        f"{size / count:.0f} bytes of hashes per page, pickled {pickled / count:.0f} bytes"
+    )
+    print(f"cross page: audit_fingerprints median {statistics.median(r.wall for r in cross):.2f}"
+          f" s wall, {statistics.median(r.cpu for r in cross):.2f} s CPU; peak "
+          f"+{max(r.peak for r in cross):.0f} MiB over the {_memory('VmRSS'):.0f} MiB process "
+          f"holding the texts and fingerprints")  # fmt: skip
+    if whole:
+        _whole_runs(site, runs)
+    report = cross[-1].report
+    print(_verdict(report, planted))
+    print(format_report(report))
+
+
+def _whole_runs(site: Path, runs: int) -> None:
+    """``audit_site`` end to end: find town pages, parse (process pool), fingerprint, audit."""
+    seconds = []
+    for run in range(1, runs + 1):
+        cpu, start = _cpu_seconds(), time.perf_counter()
+        audit_site(site)
+        seconds.append(time.perf_counter() - start)
+        print(f"audit_site run {run}: {seconds[-1]:.2f} s wall, {_cpu_seconds() - cpu:.2f} s "
+              f"CPU (with pool workers); load average {_load()}")  # fmt: skip
+    print(f"audit_site median {statistics.median(seconds):.2f} s wall")
+
+
+def _verdict(report: AuditReport, planted: list[tuple[str, str]]) -> str:
     found = {(pair.a, pair.b) for pair in report.flagged}
     caught = sum(tuple(sorted(pair)) in found for pair in planted)
     return (
-        f"runs: {', '.join(f'{s:.2f}' for s in seconds)} s; median {median:.2f} s, "
-        f"{report.pages / median:.0f} pages/s\n"
-        f"peak RSS: main process {own:.0f} MiB, largest child {child:.0f} MiB\n"
         f"method {report.method}, max {report.maximum:.3f}, p95 {report.p95:.3f}, "
         f"{len(report.flagged)} flagged"
         + (f", planted near-copies flagged {caught}/{len(planted)}" if planted else "")
     )
-
-
-def _timed_runs(site: Path, runs: int, planted: list[tuple[str, str]]) -> None:
-    seconds = []
-    for run in range(1, runs + 1):
-        elapsed, cpu, report = _run(site)
-        seconds.append(elapsed)
-        print(f"run {run}: {elapsed:.2f} s wall, {cpu:.2f} s CPU; load average {_load()}")
-    print(_summary(seconds, report, planted))
-    print(format_report(report))
 
 
 def _load() -> str:
@@ -362,17 +454,18 @@ def _load() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Generate the site (or take ``--site``), time ``audit_site`` ``--runs`` times, print."""
+    """Generate the site (or take ``--site``), time the audit's parts ``--runs`` times, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=30_000, help="town pages (default 30000)")
     parser.add_argument("--runs", type=int, default=3, help="timed audits (default 3)")
     parser.add_argument("--dir", type=Path, default=None, help="tmpfs folder (default /dev/shm)")
     parser.add_argument("--keep", action="store_true", help="keep the generated site")
     parser.add_argument("--site", type=Path, help="audit this built site instead of generating")
+    parser.add_argument("--audit-site", action="store_true", help="also time audit_site")
     args = parser.parse_args(argv)
     if args.site:
         print(f"auditing {args.site}; {os.cpu_count()} cpus, load average {_load()}")
-        _timed_runs(args.site, args.runs, [])
+        _timed_runs(args.site, args.runs, [], args.audit_site)
         return 0
     base = args.dir or _default_dir()
     if not _is_tmpfs(base):
@@ -384,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.pages} town pages ({len(planted)} planted near-copies) to {site} "
               f"in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cpus, "
               f"load average {_load()}")  # fmt: skip
-        _timed_runs(site, args.runs, planted)
+        _timed_runs(site, args.runs, planted, args.audit_site)
     finally:
         if not args.keep:
             shutil.rmtree(site, ignore_errors=True)
