@@ -103,17 +103,15 @@ def centroid(points) -> Point:
 
 def distance_miles(a: Point, b: Point) -> float:
     """Great-circle distance by the haversine formula."""
-    return distance_and_direction(a, b)[0]
+    return spot_distance(spot(a), spot(b))
 
 
 def compass_direction(origin: Point, target: Point) -> str:
     """Which of eight compass points 'target' lies towards, seen from 'origin'."""
-    return distance_and_direction(origin, target)[1]
+    return spot_direction(spot(origin), spot(target))
 
 
 def distance_and_direction(origin: Point, target: Point) -> tuple[float, str]:
-    """The great-circle distance in miles (haversine) and the initial compass bearing rounded to
-    one of eight points."""
     return spot_distance_and_direction(spot(origin), spot(target))
 
 
@@ -131,14 +129,27 @@ def spot(point: Point) -> Spot:
     return Spot(latitude, math.cos(latitude), math.sin(latitude), point.longitude)
 
 
-def spot_distance_and_direction(origin: Spot, target: Spot) -> tuple[float, str]:
-    """distance_and_direction() between two spots."""
-    lat1, cos1, sin1, lon1 = origin
-    lat2, cos2, sin2, lon2 = target
-    dlon = math.radians(lon2 - lon1)
-    h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin(dlon / 2) ** 2
-    miles = 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
-    x = math.sin(dlon) * cos2
-    y = cos1 * sin2 - sin1 * cos2 * math.cos(dlon)
+def spot_distance(a: Spot, b: Spot) -> float:
+    """distance_miles() between two spots."""
+    dlon = math.radians(b.longitude - a.longitude)
+    h = (
+        math.sin((b.latitude - a.latitude) / 2) ** 2
+        + a.cos_latitude * b.cos_latitude * math.sin(dlon / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+
+
+def spot_direction(origin: Spot, target: Spot) -> str:
+    """compass_direction() between two spots: the initial great-circle bearing, rounded."""
+    dlon = math.radians(target.longitude - origin.longitude)
+    x = math.sin(dlon) * target.cos_latitude
+    y = (
+        origin.cos_latitude * target.sin_latitude
+        - origin.sin_latitude * target.cos_latitude * math.cos(dlon)
+    )
     degrees = (math.degrees(math.atan2(x, y)) + 360) % 360
-    return miles, COMPASS_POINTS[round(degrees / 45) % 8]
+    return COMPASS_POINTS[round(degrees / 45) % 8]
+
+
+def spot_distance_and_direction(origin: Spot, target: Spot) -> tuple[float, str]:
+    return spot_distance(origin, target), spot_direction(origin, target)

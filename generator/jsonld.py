@@ -80,18 +80,15 @@ def faq_node(url: str, questions: tuple[Question, ...]) -> dict[str, Any]:
     }
 
 
-def place_node(name: str, region: str, postal_codes: list[str]) -> dict[str, Any]:
-    return {
-        "@type": "Place",
-        "name": name,
-        "address": {
-            "@type": "PostalAddress",
-            "addressLocality": name,
-            "addressRegion": region,
-            "addressCountry": "US",
-            "postalCode": postal_codes,
-        },
-    }
+def place_node(name: str, region: str, postal_codes: list[str]) -> str:
+    """A Place node (a town and its ZIP codes) as JSON text, for `about` of SiteGraph.page."""
+    string = encode_basestring
+    codes = ",".join(map(string, postal_codes))
+    return (
+        f'{{"@type":"Place","name":{string(name)},"address":{{"@type":"PostalAddress",'
+        f'"addressLocality":{string(name)},"addressRegion":{string(region)},'
+        f'"addressCountry":"US","postalCode":[{codes}]}}}}'
+    )
 
 
 # One encoder for every node: what json.dumps(..., ensure_ascii=False, separators=(",", ":"))
@@ -146,12 +143,12 @@ class SiteGraph:
         description: str,
         crumbs: list[tuple[str, str]],
         *,
-        about: dict[str, Any] | None = None,
+        about: str = "",
         references: tuple[Reference, ...] = (),
         extra: tuple[dict[str, Any], ...] = (),
     ) -> str:
         """The graph of the page at `url`. crumbs: (name, absolute URL) from the home page down
-        to this page; about: what the page is about (default: the clinic)."""
+        to this page; about: the JSON text of the node the page is about (default: the clinic)."""
         own = _escape(
             self._webpage(url, name, description, about, references)
             + ","
@@ -164,7 +161,7 @@ class SiteGraph:
         url: str,
         name: str,
         description: str,
-        about: dict[str, Any] | None,
+        about: str,
         references: tuple[Reference, ...],
     ) -> str:
         string = encode_basestring
@@ -172,7 +169,7 @@ class SiteGraph:
         return (
             f'{{"@type":"MedicalWebPage","@id":{string(url + "#webpage")},"url":{string(url)},'
             f'"name":{string(name)},"description":{string(description)}{self.part_of},'
-            f'"about":{ENCODER.encode(about) if about else self.clinic},'
+            f'"about":{about or self.clinic},'
             f'"breadcrumb":{{"@id":{string(url + "#breadcrumb")}}}{self.review}{citations}}}'
         )
 

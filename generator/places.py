@@ -261,14 +261,18 @@ def nearest_towns(
             Neighbour(towns[i], Bearing(*spot_distance_and_direction(origin, spots[i])))
             for i in [i for i in row if i != index][:count]
         ]
-        # Equal distances (towns sharing a centroid) are ordered by name, for stable output.
-        neighbours.sort(key=_distance_then_name)
-        nearest[town.key] = tuple(neighbours)
+        nearest[town.key] = _by_distance(neighbours)
     return nearest
 
 
-def _distance_then_name(neighbour: Neighbour) -> tuple[float, str]:
-    return round(neighbour.bearing.miles, 6), neighbour.town.name
+def _by_distance(neighbours: list[Neighbour]) -> tuple[Neighbour, ...]:
+    """Neighbours by distance rounded to 6 places, equal ones (towns sharing a centroid) by name,
+    for stable output. The k-d tree gives them nearest first: when each is more than 2e-6 miles
+    farther than the one before, their rounded distances increase too, and they are in order."""
+    miles = [n.bearing.miles for n in neighbours]
+    if all(farther - nearer > 2e-6 for nearer, farther in itertools.pairwise(miles)):
+        return tuple(neighbours)
+    return tuple(sorted(neighbours, key=lambda n: (round(n.bearing.miles, 6), n.town.name)))
 
 
 def _unit_vector(point: Point) -> tuple[float, float, float]:

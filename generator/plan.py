@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from . import jsonld
 from .content import Copy, Topic
-from .geo import distance_miles
+from .geo import Spot, spot, spot_distance, spot_distance_and_direction
 from .maps import MapData, make_map
 from .names import url_slug
 from .pages import (
@@ -27,7 +27,7 @@ from .pages import (
     TownBody,
     ZipLine,
 )
-from .places import Bearing, County, Neighbour, Places, State, Town, bearing, nearest_towns
+from .places import Bearing, County, Neighbour, Places, State, Town, nearest_towns
 from .problems import InputError, Problem
 from .settings import Settings
 
@@ -105,6 +105,7 @@ class _TownFacts:
 
     href: str  # where links to the town go: its page, or its entry on the hub it was merged into
     display: str  # "Vienna, VA"
+    spot: Spot  # its position, for distances
     to_clinic: Bearing
     hub_entry: Link  # its entry on the state and county hubs
 
@@ -187,7 +188,7 @@ def _shared(
         settings=settings,
         urls=urls,
         hubs=hubs,
-        towns={t.key: _town_facts(t, places, urls) for t in places.towns},
+        towns={t.key: _town_facts(t, spot(places.clinic), urls) for t in places.towns},
         graph=jsonld.SiteGraph(settings),
         home=Link("Home", urls.href("")),
         clinic_label=f"{clinic.name} ({clinic.city})",
@@ -197,10 +198,11 @@ def _shared(
     )
 
 
-def _town_facts(town: Town, places: Places, urls: Urls) -> _TownFacts:
-    """A town's link target, name with state, bearing to the clinic and hub entry: a link to
-    its page; a merged town is plain text with its ZIPs."""
-    to_clinic = bearing(town.point, places.clinic)
+def _town_facts(town: Town, clinic: Spot, urls: Urls) -> _TownFacts:
+    """A town's link target, name with state, position, bearing to the clinic and hub entry: a
+    link to its page; a merged town is plain text with its ZIPs."""
+    position = spot(town.point)
+    to_clinic = Bearing(*spot_distance_and_direction(position, clinic))
     note = f"{to_clinic.text} of the clinic"
     href = urls.town_href(town)
     if town.key in urls.merged:
@@ -208,7 +210,7 @@ def _town_facts(town: Town, places: Places, urls: Urls) -> _TownFacts:
         entry = Link(town.name, "", f"ZIP {zips}; {note}", url_slug(town.name))
     else:
         entry = Link(town.name, href, note)
-    return _TownFacts(href, f"{town.name}, {town.state}", to_clinic, entry)
+    return _TownFacts(href, f"{town.name}, {town.state}", position, to_clinic, entry)
 
 
 def _site_context(places: Places, copy: Copy, settings: Settings, urls: Urls) -> SiteContext:
@@ -255,7 +257,7 @@ def _page(
     trail: list[Link],
     body,
     extra_ld=(),
-    about=None,
+    about="",
     references=(),
     href: str = "",
     **fields,
@@ -449,7 +451,7 @@ def _town_page(
         clinic_is_here=(
             town.name.casefold() == clinic.city.casefold() and town.state == clinic.state
         ),
-        nearest=tuple(_nearby(shared.towns[n.town.key], n.bearing) for n in neighbours),
+        nearest=tuple(_nearby(n, shared) for n in neighbours),
         county_town_count=shared.county_sizes[(town.state, town.county)] - 1,
         county_hub=county_hub,
         state_hub=state_hub,
@@ -479,8 +481,9 @@ def _town_page(
     )
 
 
-def _nearby(facts: _TownFacts, to_it: Bearing) -> Link:
-    return Link(facts.display, facts.href, to_it.text)
+def _nearby(neighbour: Neighbour, shared: _Shared) -> Link:
+    facts = shared.towns[neighbour.town.key]
+    return Link(facts.display, facts.href, neighbour.bearing.text)
 
 
 CLINIC_ON_MAP_FACTOR = 3  # the clinic is drawn when within 3x the map's own extent
@@ -507,7 +510,8 @@ def _hub_map(label: str, towns: tuple[Town, ...], shared: _Shared) -> MapData:
     clinic = shared.settings.clinic
     show_labels = len(towns) <= 12
     markers = [(t.point, t.name if show_labels else "", "place") for t in towns]
-    extent = max(distance_miles(towns[0].point, t.point) for t in towns)
+    first = shared.towns[towns[0].key].spot
+    extent = max(spot_distance(first, shared.towns[t.key].spot) for t in towns)
     nearest = min(shared.towns[t.key].to_clinic.miles for t in towns)
     description = f"The {len(towns)} communities we serve in {label}"
     if nearest <= CLINIC_ON_MAP_FACTOR * max(extent, 1.0):
