@@ -65,9 +65,10 @@ def read_table(path: Path) -> RawTable:
     _check_delimiter(header, name, header_row)
     columns, problems_in_header = _columns(header, name, header_row)
     problems += problems_in_header
+    header = _Header(columns)
     rows = []
     for number, cells in records[start + 1 :]:
-        row = _row(number, cells, columns, name, problems)
+        row = _row(number, cells, header, name, problems)
         if row is not None:
             rows.append(row)
     named = tuple(c for c in columns if c)
@@ -183,28 +184,41 @@ def _columns(header: list[str], name: str, row: int) -> tuple[tuple[str, ...], l
     return columns, problems
 
 
+class _Header:
+    """The header's column names (empty for an unnamed column), worked out once for all rows."""
+
+    def __init__(self, columns: tuple[str, ...]):
+        self.columns = columns
+        self.width = max((i + 1 for i, c in enumerate(columns) if c), default=0)
+        # Every column named, once: a full row's cells map one to one onto the columns.
+        self.plain = all(columns) and len(set(columns)) == len(columns)
+
+
 def _row(
-    number: int, cells: list[str], columns: tuple[str, ...], name: str, problems: list[Problem]
+    number: int, cells: list[str], header: _Header, name: str, problems: list[Problem]
 ) -> RawRow | None:
     """The row's cells by column name, or None (with an error) when they do not line up."""
     cells = [c.strip() for c in cells]
-    mismatch = _mismatch(cells, columns)
+    mismatch = _mismatch(cells, header)
     if mismatch:
         problems.append(Problem(name, mismatch, row=number))
         return None
+    columns = header.columns
+    if header.plain and len(cells) == len(columns):
+        return RawRow(number=number, values=dict(zip(columns, cells, strict=True)))
     values = {column: cell for column, cell in zip(columns, cells, strict=False) if column}
     return RawRow(number=number, values={c: values.get(c, "") for c in columns if c})
 
 
-def _mismatch(cells: list[str], columns: tuple[str, ...]) -> str | None:
+def _mismatch(cells: list[str], header: _Header) -> str | None:
     """Why a row's cells do not line up with the named columns, if they do not."""
-    width = max((i + 1 for i, c in enumerate(columns) if c), default=0)
+    width = header.width
     if any(cells[width:]):
         return (
             f"has {len(cells)} cells but the header has {width} columns; a cell holding a "
             "comma must be in double quotes"
         )
     if any(cells) and len(cells) < width:
-        missing = ", ".join(c for c in columns[len(cells) : width] if c)
+        missing = ", ".join(c for c in header.columns[len(cells) : width] if c)
         return f"has {len(cells)} cells but the header has {width} columns (no cell for: {missing})"
     return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from .geo import ZipRecord, lookup_zips
+from .geo import ZIP_CODE, ZipRecord, lookup_zips
 from .load import RawRow, RawTable
 from .names import name_key, url_slug
 from .problems import InputError, Problem, Severity
@@ -268,7 +268,7 @@ def _check_zip(
     if not zip_code:
         report("zip", "is empty")
         return None
-    if not re.fullmatch(r"[0-9]{5}", zip_code):
+    if not ZIP_CODE.fullmatch(zip_code):
         report("zip", f"'{_show(zip_code)}' is not a 5-digit ZIP code{_zip_hint(zip_code)}")
         return None
     record = records.get(zip_code)
@@ -312,14 +312,19 @@ def _compare_with_database(
             f"'{county}' but the ZIP database puts {record.zip} in '{record.county}'",
             Severity.WARNING,
         )
-    postal_names = {name_key(record.city), *map(name_key, record.acceptable_cities)}
-    if place_type == "town" and name_key(town) not in postal_names:
+    if place_type == "town" and not _is_postal_name(town, record):
         report(
             "town",
             f"'{town}' but the ZIP database's city for {record.zip} is "
             f"'{record.city}' (use type neighborhood for a place inside a city)",
             Severity.WARNING,
         )
+
+
+def _is_postal_name(town: str, record: ZipRecord) -> bool:
+    """True when the database names the ZIP's place `town` (as its city or an acceptable one)."""
+    key = name_key(town)
+    return key == name_key(record.city) or key in map(name_key, record.acceptable_cities)
 
 
 # Cross-row checks, on one pandas table of the rows that passed the per-row checks. Its index is
