@@ -442,8 +442,7 @@ def _sort_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     numpy sorts integers several times faster than it argsorts them, so the order comes from
     sorting each value's top bits with its index packed below them. Values that share their
-    top bits but differ (a few at 30,000 pages, about 4 in 3 million) are then put in order by
-    a sort of their own.
+    top bits but differ (a few among millions) are then put in order by a sort of their own.
     """
     count = len(values)
     index_bits = max(1, (count - 1).bit_length())
@@ -547,14 +546,18 @@ def _intersection_matrix(postings: _Postings) -> np.ndarray:
 
 def _listed_pairs(pages: np.ndarray, frequency: np.ndarray, n: int) -> Iterator[np.ndarray]:
     """Codes ``i * n + j`` of the page pairs of posting lists, in pieces of about
-    ``CHUNK_VALUES``. ``pages`` holds the lists grouped by length, ``frequency`` the length
-    of the list of each entry."""
+    ``CHUNK_VALUES`` codes. ``pages`` holds the lists (pages ascending) grouped by length,
+    ``frequency`` the length of the list of each entry."""
     pending: list[np.ndarray] = []
     size = 0
     bounds = np.flatnonzero(np.diff(frequency, prepend=-1, append=-1))
     for start, stop in itertools.pairwise(bounds):
         length = int(frequency[start])
         lists = pages[start:stop].reshape(-1, length).astype(np.int64)
+        if length * (length - 1) // 2 > CHUNK_VALUES:  # a long list: its pairs in pieces
+            for members in lists:
+                yield from _pairs_of_long_list(members, n)
+            continue
         first, second = np.triu_indices(length, 1)
         step = max(1, CHUNK_VALUES // len(first))
         for row in range(0, len(lists), step):
@@ -566,6 +569,23 @@ def _listed_pairs(pages: np.ndarray, frequency: np.ndarray, n: int) -> Iterator[
                 pending, size = [], 0
     if pending:
         yield np.concatenate(pending)
+
+
+def _pairs_of_long_list(members: np.ndarray, n: int) -> Iterator[np.ndarray]:
+    """Codes of the pairs of one long list of pages (ascending), about ``CHUNK_VALUES`` at a
+    time: the pairs of a run of first pages with every later page."""
+    length = len(members)
+    later = np.arange(length - 1, 0, -1)  # pairs that start at each first page
+    ends = np.cumsum(later)
+    low = 0
+    while low < length - 1:
+        high = max(low + 1, int(np.searchsorted(ends, ends[low] - later[low] + CHUNK_VALUES)))
+        high = min(high, length - 1)
+        counts = later[low:high]
+        first = np.repeat(np.arange(low, high), counts)
+        second = _ranges(np.arange(low + 1, high + 1), counts)
+        yield members[first] * n + members[second]
+        low = high
 
 
 def _dense_counts(pages: np.ndarray, shingle: np.ndarray, n: int) -> np.ndarray:
@@ -614,6 +634,8 @@ def _intersections(postings: _Postings, codes: np.ndarray) -> np.ndarray:
     """
     n = len(postings.sizes)
     counts = np.zeros(len(codes), dtype=np.int64)
+    if len(codes) == 0:
+        return counts
     lengths = postings.lengths
     starts = np.cumsum(lengths) - lengths
     limit = _listing_limit(lengths, len(codes))
@@ -652,10 +674,10 @@ class _CodeLookup:
 
 def _listing_limit(lengths: np.ndarray, pairs: int) -> int:
     """The longest posting list whose page pairs are listed (with every shorter one; longer
-    ones go to bitsets): the choice of least estimated time, at most 65535."""
+    ones go to bitsets): the choice of least estimated time."""
     if len(lengths) == 0:
         return 1
-    count = np.bincount(np.minimum(lengths, 1 << 16))
+    count = np.bincount(lengths)
     values = np.flatnonzero(count)
     count = count[values]
     entries = count * values
@@ -669,7 +691,7 @@ def _listing_limit(lengths: np.ndarray, pairs: int) -> int:
     )
     best = int(np.argmin(cost))
     none = PAIR_WORD_NS * pairs * np.ceil(len(lengths) / 32) + BIT_SET_NS * entries.sum()
-    return 1 if none <= cost[best] else min(int(values[best]), (1 << 16) - 1)
+    return 1 if none <= cost[best] else int(values[best])
 
 
 def _count_by_bitsets(
@@ -754,8 +776,13 @@ def _lsh_candidates(signatures: np.ndarray, threshold: float) -> _Candidates:
     frequency = np.repeat(sizes, sizes)
     order = np.argsort(frequency, kind="stable")
     codes = np.empty(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
     for found in _listed_pairs(members[order], frequency[order], n):
-        codes = _distinct(np.concatenate((codes, found)))
+        pending.append(found)
+        if sum(map(len, pending)) >= max(CHUNK_VALUES, len(codes)):  # merged as they double
+            codes = _distinct(np.concatenate([codes, *pending]))
+            pending = []
+    codes = _distinct(np.concatenate([codes, *pending]))
     i, j = np.divmod(codes, n)
     return _Candidates(i, j, _agreement(signatures, i, j))
 

@@ -371,9 +371,11 @@ def signatures() -> np.ndarray:
     return np.array(rows)
 
 
-@pytest.mark.parametrize("threshold", [0.4, 0.2, 0.7])
-def test_lsh_candidates_are_datasketchs(signatures, threshold) -> None:
+@pytest.mark.parametrize(("threshold", "chunk"), [(0.4, None), (0.2, None), (0.7, None), (0.4, 9)])
+def test_lsh_candidates_are_datasketchs(signatures, threshold, chunk, monkeypatch) -> None:
     expected = _datasketch_candidates(signatures, threshold)
+    if chunk:  # pairs of groups listed and merged in many small pieces
+        monkeypatch.setattr(audit, "CHUNK_VALUES", chunk)
     found = audit._lsh_candidates(signatures, threshold)
     assert len(expected) > 40
     assert set(zip(found.i.tolist(), found.j.tolist(), strict=True)) == expected
@@ -419,7 +421,7 @@ def test_intersections_of_chosen_pairs_are_exact(limit, monkeypatch) -> None:
     i, j = np.minimum(i, j)[i != j], np.maximum(i, j)[i != j]
     monkeypatch.setattr(audit, "_listing_limit", lambda lengths, pairs: limit)
     monkeypatch.setattr(audit, "BLOCK_COLUMNS", 70)  # several bitset blocks, partial words
-    monkeypatch.setattr(audit, "CHUNK_VALUES", 500)  # listed pairs in many pieces
+    monkeypatch.setattr(audit, "CHUNK_VALUES", 500)  # listed pairs in pieces, long lists too
     monkeypatch.setattr(audit, "PAIR_CHUNK", 256)
     (scored,) = audit._score_pairs(postings, (i, j))
     order = np.lexsort((j, i))
@@ -443,3 +445,12 @@ def test_posting_lists_are_the_same_made_in_parts(monkeypatch) -> None:
         postings = audit._postings(prints, sizes)
         assert postings.lengths.tolist() == [len(found) for found in shared]
         assert postings.pages.tolist() == [page for found in shared for page in found]
+
+
+def test_pairs_of_a_long_list_come_in_pieces(monkeypatch) -> None:
+    monkeypatch.setattr(audit, "CHUNK_VALUES", 7)
+    members = np.array([2, 3, 5, 8, 13, 21, 34])
+    pieces = list(audit._pairs_of_long_list(members, 100))
+    assert all(len(piece) <= 7 for piece in pieces) and len(pieces) > 2
+    codes = np.concatenate(pieces).tolist()
+    assert codes == [a * 100 + b for a, b in itertools.combinations(members.tolist(), 2)]
