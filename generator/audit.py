@@ -622,7 +622,7 @@ def _score_pairs(postings: _Postings, *pair_sets: tuple[np.ndarray, np.ndarray])
 def _distinct(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted (numpy's sort is faster than its hash-based unique)."""
     values = np.sort(values)
-    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values[np.concatenate(([True], values[1:] != values[:-1]))[: len(values)]]
 
 
 def _intersections(postings: _Postings, codes: np.ndarray) -> np.ndarray:

@@ -132,8 +132,10 @@ def test_identical_pages_score_one() -> None:
     assert report.flagged == [PagePair("/a/", "/b/", 1.0)]
 
 
-def test_disjoint_pages_score_zero() -> None:
-    report = audit_texts({"/a/": "one two three four five six", "/b/": "seven eight nine ten"})
+@pytest.mark.parametrize("exact_limit", [2000, 1])  # exact; MinHash LSH without candidates
+def test_disjoint_pages_score_zero(exact_limit: int) -> None:
+    texts = {"/a/": "one two three four five six", "/b/": "seven eight nine ten"}
+    report = audit_texts(texts, exact_limit=exact_limit)
     assert report.maximum == 0.0
     assert report.histogram == [1] + [0] * 9
     assert report.flagged == []
