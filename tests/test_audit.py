@@ -173,6 +173,17 @@ def test_exact_mode_matches_reference_jaccard(pages: list[list[str]]) -> None:
     assert [p.similarity for p in report.closest] == pytest.approx(scores)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdef"), max_size=14), min_size=2, max_size=9))
+def test_lsh_mode_on_a_few_pages_finds_every_pair(pages: list[list[str]]) -> None:
+    # With a handful of pages the 200,000 sampled pairs cover every pair.
+    texts = {f"/p{k}/": " ".join(words) for k, words in enumerate(pages)}
+    exact = audit_texts(texts, top=100)
+    lsh = audit_texts(texts, top=100, exact_limit=1)
+    assert lsh.method == "minhash-lsh" and lsh.pairs == exact.pairs
+    assert (lsh.maximum, lsh.closest, lsh.flagged) == (exact.maximum, exact.closest, exact.flagged)
+
+
 def test_exact_distribution_matches_brute_force() -> None:
     texts, _ = _synthetic(60, seed=5)
     report = audit_texts(texts, threshold=0.5)
