@@ -111,10 +111,6 @@ def compass_direction(origin: Point, target: Point) -> str:
     return spot_direction(spot(origin), spot(target))
 
 
-def distance_and_direction(origin: Point, target: Point) -> tuple[float, str]:
-    return spot_distance_and_direction(spot(origin), spot(target))
-
-
 class Spot(NamedTuple):
     """A point with the trigonometry of its latitude worked out, for many distances from it."""
 
@@ -152,4 +148,14 @@ def spot_direction(origin: Spot, target: Spot) -> str:
 
 
 def spot_distance_and_direction(origin: Spot, target: Spot) -> tuple[float, str]:
-    return spot_distance(origin, target), spot_direction(origin, target)
+    """spot_distance() and spot_direction() at once, their common terms worked out once (the
+    same floats: planning asks for both for every pair of neighbouring towns)."""
+    lat1, cos1, sin1, lon1 = origin
+    lat2, cos2, sin2, lon2 = target
+    dlon = math.radians(lon2 - lon1)
+    h = math.sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * math.sin(dlon / 2) ** 2
+    miles = 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
+    x = math.sin(dlon) * cos2
+    y = cos1 * sin2 - sin1 * cos2 * math.cos(dlon)
+    degrees = (math.degrees(math.atan2(x, y)) + 360) % 360
+    return miles, COMPASS_POINTS[round(degrees / 45) % 8]

@@ -17,6 +17,9 @@ MAX_HEIGHT = 420
 MIN_HEIGHT = 240
 PADDING = 36
 MIN_SPAN_DEGREES = 0.02
+# Each canvas coordinate as one float object, whichever maps use it: coordinates are tenths of
+# a pixel on a small canvas (a few thousand values), markers number hundreds of thousands.
+_COORDINATES: dict[float, float] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +53,19 @@ def make_map(places: list[tuple[Point, str, str]], title: str, description: str)
     height = round(min(MAX_HEIGHT, max(MIN_HEIGHT, inner_width * span_y / span_x + 2 * PADDING)))
     scale = min(inner_width / span_x, (height - 2 * PADDING) / span_y)
     middle_x, middle_y = (west + east) / 2, (north + south) / 2
-    # Each position projected to canvas (x, y), rounded to a tenth of a pixel.
     markers = tuple(
         Marker(
-            round(WIDTH / 2 + (point.longitude - middle_x) * scale_x * scale, 1),
-            round(height / 2 - (point.latitude - middle_y) * scale, 1),
+            _canvas(WIDTH / 2 + (point.longitude - middle_x) * scale_x * scale),
+            _canvas(height / 2 - (point.latitude - middle_y) * scale),
             label,
             role,
         )
         for point, label, role in places
     )
     return MapData(WIDTH, height, markers, title, description)
+
+
+def _canvas(value: float) -> float:
+    """A canvas coordinate, rounded to a tenth of a pixel; one float object per value."""
+    value = round(value, 1)
+    return _COORDINATES.setdefault(value, value)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .geo import Point, ZipRecord, distance_and_direction, spot, spot_distance_and_direction
+from .geo import Point, ZipRecord, spot, spot_distance_and_direction
 from .names import name_key
 from .validate import STATE_NAMES, Location
 
@@ -34,7 +34,12 @@ class Bearing(NamedTuple):
 
     @property
     def text(self) -> str:
-        return _bearing_text(0 if self.miles < 1 else round(self.miles), self.direction)
+        return bearing_text(self.miles, self.direction)
+
+
+def bearing_text(miles: float, direction: str) -> str:
+    """'about 12 miles southwest', or 'less than a mile'."""
+    return _bearing_text(0 if miles < 1 else round(miles), direction)
 
 
 @lru_cache(maxsize=100_000)
@@ -77,10 +82,15 @@ class Town:
 
 
 class Neighbour(NamedTuple):
-    """A nearby town, and the bearing to it."""
+    """A nearby town, with the distance and direction to it (as in its Bearing)."""
 
     town: Town
-    bearing: Bearing
+    miles: float
+    direction: str
+
+    @property
+    def text(self) -> str:
+        return bearing_text(self.miles, self.direction)
 
 
 @dataclass(frozen=True)
@@ -236,10 +246,6 @@ def _centroid(zips: tuple[ZipRecord, ...]) -> Point:
     )
 
 
-def bearing(origin: Point, target: Point) -> Bearing:
-    return Bearing(*distance_and_direction(origin, target))
-
-
 def nearest_towns(
     towns: tuple[Town, ...], count: int
 ) -> dict[tuple[str, str], tuple[Neighbour, ...]]:
@@ -258,7 +264,7 @@ def nearest_towns(
     for index, (town, row) in enumerate(zip(towns, indices.tolist(), strict=True)):
         origin = spots[index]
         neighbours = [
-            Neighbour(towns[i], Bearing(*spot_distance_and_direction(origin, spots[i])))
+            Neighbour(towns[i], *spot_distance_and_direction(origin, spots[i]))
             for i in [i for i in row if i != index][:count]
         ]
         nearest[town.key] = _by_distance(neighbours)
@@ -269,10 +275,10 @@ def _by_distance(neighbours: list[Neighbour]) -> tuple[Neighbour, ...]:
     """Neighbours by distance rounded to 6 places, equal ones (towns sharing a centroid) by name,
     for stable output. The k-d tree gives them nearest first: when each is more than 2e-6 miles
     farther than the one before, their rounded distances increase too, and they are in order."""
-    miles = [n.bearing.miles for n in neighbours]
+    miles = [n.miles for n in neighbours]
     if all(farther - nearer > 2e-6 for nearer, farther in itertools.pairwise(miles)):
         return tuple(neighbours)
-    return tuple(sorted(neighbours, key=lambda n: (round(n.bearing.miles, 6), n.town.name)))
+    return tuple(sorted(neighbours, key=lambda n: (round(n.miles, 6), n.town.name)))
 
 
 def _unit_vector(point: Point) -> tuple[float, float, float]:

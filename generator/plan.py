@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from . import jsonld
 from .content import Copy, Topic
@@ -99,8 +100,7 @@ class Urls:
         return relative + "index.html" if relative == "" or relative.endswith("/") else relative
 
 
-@dataclass(frozen=True)
-class _TownFacts:
+class _TownFacts(NamedTuple):
     """What other pages say about a town, made once per plan."""
 
     href: str  # where links to the town go: its page, or its entry on the hub it was merged into
@@ -126,6 +126,7 @@ class _Shared:
     states: dict[str, State]
     county_sizes: dict[tuple[str, str], int]  # (state, county) -> towns in it
     county_links: dict[tuple[str, str], Link]  # (state, county) -> its hub, else its state's
+    town_counties: dict[tuple[str, tuple[str, ...]], tuple[Link, ...]]  # links, one tuple each
 
 
 def plan_site(
@@ -195,6 +196,7 @@ def _shared(
         states={s.code: s for s in places.states},
         county_sizes=county_sizes,
         county_links=county_links,
+        town_counties={},
     )
 
 
@@ -442,7 +444,7 @@ def _town_page(
         state_name=shared.states[town.state].name,
         place_type=town.place_type,
         postal_cities=town.postal_cities,
-        counties=tuple(shared.county_links[(town.state, c)] for c in town.counties),
+        counties=_county_links(town, shared),
         zips=tuple(
             ZipLine(z.zip, town.name if town.is_named(z.city) else z.city, county, z.po_box_only)
             for z, county in zip(town.zips, town.zip_counties, strict=True)
@@ -481,9 +483,19 @@ def _town_page(
     )
 
 
+def _county_links(town: Town, shared: _Shared) -> tuple[Link, ...]:
+    """Links to the town's counties; towns of the same counties share one tuple."""
+    key = (town.state, town.counties)
+    links = shared.town_counties.get(key)
+    if links is None:
+        links = tuple(shared.county_links[(town.state, c)] for c in town.counties)
+        shared.town_counties[key] = links
+    return links
+
+
 def _nearby(neighbour: Neighbour, shared: _Shared) -> Link:
     facts = shared.towns[neighbour.town.key]
-    return Link(facts.display, facts.href, neighbour.bearing.text)
+    return Link(facts.display, facts.href, neighbour.text)
 
 
 CLINIC_ON_MAP_FACTOR = 3  # the clinic is drawn when within 3x the map's own extent
@@ -491,7 +503,7 @@ CLINIC_ON_MAP_FACTOR = 3  # the clinic is drawn when within 3x the map's own ext
 
 def _town_map(town: Town, neighbours: tuple[Neighbour, ...], shared: _Shared) -> MapData:
     clinic = shared.settings.clinic
-    reach = max((n.bearing.miles for n in neighbours), default=1.0)
+    reach = max([n.miles for n in neighbours], default=1.0)
     to_clinic = shared.towns[town.key].to_clinic
     markers = [(n.town.point, n.town.name, "place") for n in neighbours]
     description = f"{town.name} and the {len(neighbours)} nearest communities we serve"

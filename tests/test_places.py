@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from generator.geo import Point, lookup_zip
+from generator.geo import (
+    Point,
+    compass_direction,
+    distance_miles,
+    lookup_zip,
+    spot,
+    spot_distance_and_direction,
+)
 from generator.load import read_table
 from generator.places import Places, Town, group_places
 from generator.validate import Location, validate_table
@@ -136,3 +143,14 @@ def test_the_order_of_the_rows_makes_no_difference(tmp_path: Path, seed: int) ->
 
 def test_no_rows_give_no_places() -> None:
     assert group_places((), CLINIC, "t.csv") == Places((), (), CLINIC, "t.csv")
+
+
+def test_distance_and_direction_at_once_are_the_two_apart() -> None:
+    rng = random.Random(7)
+    for _ in range(2000):
+        a = Point(rng.uniform(-60, 70), rng.uniform(-180, 180))
+        b = Point(a.latitude + rng.gauss(0, 2), a.longitude + rng.gauss(0, 2))
+        both = spot_distance_and_direction(spot(a), spot(b))
+        assert both == (distance_miles(a, b), compass_direction(a, b))
+    assert distance_miles(CLINIC, CLINIC) == 0.0
+    assert compass_direction(CLINIC, Point(CLINIC.latitude + 1, CLINIC.longitude)) == "north"
