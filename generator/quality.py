@@ -16,7 +16,6 @@ from .audit import (
     PageFingerprint,
     PagePair,
     audit_fingerprints,
-    audit_texts,
     uses_signatures,
 )
 from .problems import Finding, Severity
@@ -62,9 +61,6 @@ def audit_town_pages(
 
 
 def _audit(pages: list[tuple[str, str, PageFingerprint]], threshold: float) -> AuditReport:
-    if pages and all(isinstance(item, str) for _, _, item in pages):
-        # Transitional: (href, path, main text) until the build hands over fingerprints.
-        return audit_texts({href: text for href, _, text in pages}, threshold=threshold)
     prints = {href: item for href, _, item in pages}
     signed = uses_signatures(len(prints))
     if any((item.signature is not None) != signed for item in prints.values()):
