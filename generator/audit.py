@@ -154,7 +154,7 @@ def main_text(html: bytes) -> str:
     return "" if root is None else main_text_of(root)
 
 
-def main_text_of(root: lxml.html.HtmlElement) -> str:
+def main_text_of(root: lxml.etree._Element) -> str:
     """`main_text` of an already parsed page. The tree is changed: read it for nothing else."""
     main = root.find(".//main")
     if main is None:
