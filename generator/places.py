@@ -250,14 +250,14 @@ def nearest_towns(
     towns: tuple[Town, ...], count: int
 ) -> dict[tuple[str, str], tuple[Neighbour, ...]]:
     """The `count` nearest other towns of every town (exact, by great-circle distance), each
-    with the bearing to it.
+    with the distance and direction to it.
 
     Towns become points on the unit sphere, where straight chord length orders pairs exactly as
     great-circle distance does, so a k-d tree answers every query in logarithmic time."""
     if len(towns) < 2 or count < 1:
         return {town.key: () for town in towns}
     points = np.array([_unit_vector(t.point) for t in towns])
-    k = min(count + 1, len(towns))  # at least 2: each row is a list
+    k = min(count + 1, len(towns))  # at least 2, so each row of `indices` is a list
     _, indices = cKDTree(points).query(points, k=k)
     spots = [spot(t.point) for t in towns]
     nearest = {}

@@ -126,7 +126,9 @@ class _Shared:
     states: dict[str, State]
     county_sizes: dict[tuple[str, str], int]  # (state, county) -> towns in it
     county_links: dict[tuple[str, str], Link]  # (state, county) -> its hub, else its state's
-    town_counties: dict[tuple[str, tuple[str, ...]], tuple[Link, ...]]  # links, one tuple each
+    # (state, a town's counties) -> links to them: one tuple for the towns that share them,
+    # filled in as town pages ask
+    town_counties: dict[tuple[str, tuple[str, ...]], tuple[Link, ...]]
 
 
 def plan_site(
@@ -177,6 +179,7 @@ def _shared(
     places: Places, settings: Settings, urls: Urls, hubs: dict[tuple[str, str], Link]
 ) -> _Shared:
     clinic = settings.clinic
+    clinic_spot = spot(places.clinic)
     county_sizes: dict[tuple[str, str], int] = {}
     county_links: dict[tuple[str, str], Link] = {}
     for state in places.states:
@@ -189,7 +192,7 @@ def _shared(
         settings=settings,
         urls=urls,
         hubs=hubs,
-        towns={t.key: _town_facts(t, spot(places.clinic), urls) for t in places.towns},
+        towns={t.key: _town_facts(t, clinic_spot, urls) for t in places.towns},
         graph=jsonld.SiteGraph(settings),
         home=Link("Home", urls.href("")),
         clinic_label=f"{clinic.name} ({clinic.city})",
