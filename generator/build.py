@@ -24,7 +24,6 @@ from .check import check_unique, has_errors
 from .content import Copy, load_copy
 from .geo import Point, city_centroid
 from .load import read_table
-from .pages import TownBody
 from .places import Places, group_places
 from .plan import SitePlan, plan_site
 from .problems import Finding, InputError, Problem, Severity
@@ -199,7 +198,7 @@ def _add_site_files(
     """Stage the assets, sitemap(s), robots.txt and redirect files; return the sitemaps."""
     settings = inputs.settings
     digests = {p.staged.path: p.staged.digest for p in produced}
-    sitemaps = sitemap_files(plan.pages, lastmods(digests, staging.previous, now), settings)
+    sitemaps = sitemap_files(plan.outlines, lastmods(digests, staging.previous, now), settings)
     for item in [*inputs.assets, *sitemaps, robots_file(settings), *redirect_files(redirects)]:
         staging.add(item.path, item.data)
     return sitemaps
@@ -260,9 +259,9 @@ def produce_site(
     produced = _produce(plan, options, staging, progress)
     gate = audit_town_pages(_town_prints(plan, produced), settings.quality, _zip_counts(plan))
     if gate.demoted:
-        first_paths = {p.path for p in plan.pages}
+        first_paths = {p.path for p in plan.outlines}
         plan = plan_site(places, inputs.copy, settings, gate.demoted)
-        staging.discard(first_paths - {p.path for p in plan.pages})
+        staging.discard(first_paths - {p.path for p in plan.outlines})
         produced = _produce(plan, options, staging, progress)
     return plan, produced, gate
 
@@ -278,9 +277,9 @@ def _produce(
         current=staging.location.folder,
         previous_digests=staging.previous_digests(),
         site_root=settings.site_root,
-        files=frozenset([*(p.path for p in plan.pages), *ASSETS, *FIXED_NAMES]),
-        sitemap_urls={p.path: p.url for p in plan.pages if p.indexable},
-        audit_signatures=uses_signatures(sum(p.kind == "town" for p in plan.pages)),
+        files=frozenset([*(p.path for p in plan.outlines), *ASSETS, *FIXED_NAMES]),
+        sitemap_urls={p.path: p.url for p in plan.outlines if p.indexable},
+        audit_signatures=uses_signatures(sum(p.kind == "town" for p in plan.outlines)),
     )
     progress = progress or NoProgress()
     progress.start("producing pages", len(plan.pages))
@@ -298,13 +297,13 @@ def _town_prints(
 ) -> list[tuple[str, str, PageFingerprint]]:
     return [
         (page.href, page.path, item.fingerprint)
-        for page, item in zip(plan.pages, produced, strict=True)
+        for page, item in zip(plan.outlines, produced, strict=True)
         if item.fingerprint is not None
     ]
 
 
 def _zip_counts(plan: SitePlan) -> dict[str, int]:
-    return {p.href: len(p.body.zips) for p in plan.pages if isinstance(p.body, TownBody)}
+    return {p.href: len(p.zips) for p in plan.outlines if p.kind == "town"}
 
 
 def _page_findings(produced: list[Produced]) -> list[Finding]:
@@ -321,17 +320,13 @@ def _redirects(plan: SitePlan, previous: BuildRecord) -> dict[str, str]:
         traces,
         previous.redirects,
         _town_traces(plan),
-        {p.href for p in plan.pages},
+        {p.href for p in plan.outlines},
         plan.site.home.href,
     )
 
 
 def _town_traces(plan: SitePlan) -> dict[str, TownTrace]:
-    return {
-        p.href: TownTrace(tuple(z.zip for z in p.body.zips), p.breadcrumbs[-2].href)
-        for p in plan.pages
-        if isinstance(p.body, TownBody)
-    }
+    return {p.href: TownTrace(p.zips, p.hub) for p in plan.outlines if p.kind == "town"}
 
 
 def input_fingerprint(options: BuildOptions) -> str:
@@ -395,7 +390,8 @@ def _result(
     plan: SitePlan, published: PublishResult, warnings: list[str], seconds: float, extra: dict
 ) -> BuildResult:
     pages = tuple(
-        PageEntry(p.path, p.url, p.kind, p.title, p.town, p.state, p.indexable) for p in plan.pages
+        PageEntry(p.path, p.url, p.kind, p.title, p.town, p.state, p.indexable)
+        for p in plan.outlines
     )
     return BuildResult(
         pages=pages,

@@ -107,6 +107,24 @@ class Page:
 
 
 @dataclass(frozen=True)
+class PageOutline:
+    """What the build needs to know of a page without making all of it: where it goes, what
+    it is called, and for a town page its ZIP codes and the hub one level up (for redirects)."""
+
+    kind: str
+    path: str
+    href: str
+    url: str
+    title: str
+    h1: str
+    indexable: bool = True
+    town: str = ""
+    state: str = ""
+    zips: tuple[str, ...] = ()
+    hub: str = ""  # town pages: href of the county hub, else of the state hub
+
+
+@dataclass(frozen=True)
 class SiteContext:
     """Everything build-wide a template may use; the same for every page of one build."""
 

@@ -7,9 +7,9 @@ folder are errors here, before anything is rendered.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from . import jsonld
 from .content import Copy, Topic
@@ -23,6 +23,7 @@ from .pages import (
     Link,
     NotFoundBody,
     Page,
+    PageOutline,
     SiteContext,
     TopicBody,
     TownBody,
@@ -40,8 +41,55 @@ TEMPLATES = {kind: f"{kind}.html" for kind in ("index", "topic", "state", "count
 
 @dataclass(frozen=True)
 class SitePlan:
-    pages: tuple[Page, ...]
+    """Every page of the site, sorted by output path: an outline of each, and the full pages
+    on demand (`pages`). Town pages, nearly all of a large site, are only made when asked for,
+    by the process that renders them, so the plan stays small and its work is shared out."""
+
+    outlines: tuple[PageOutline, ...]
     site: SiteContext
+    pages: PlannedPages
+
+
+class PlannedPages(Sequence[Page]):
+    """The pages of a plan in outline order; each town page is made anew when asked for."""
+
+    def __init__(
+        self,
+        outlines: tuple[PageOutline, ...],
+        made: dict[str, Page],
+        towns: dict[str, _TownPlan],
+        shared: _Shared,
+    ) -> None:
+        self._outlines = outlines
+        self._made = made
+        self._towns = towns
+        self._shared = shared
+
+    def __len__(self) -> int:
+        return len(self._outlines)
+
+    @overload
+    def __getitem__(self, index: int) -> Page: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Page, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Page | tuple[Page, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        path = self._outlines[index].path
+        page = self._made.get(path)
+        return page if page is not None else _town_page(self._towns[path], self._shared)
+
+
+@dataclass(frozen=True)
+class _TownPlan:
+    """A town page to be made: the town, its nearest served towns, and its decided title."""
+
+    town: Town
+    neighbours: tuple[Neighbour, ...]
+    indexable: bool
+    title: str
 
 
 class Urls:
@@ -143,21 +191,27 @@ def plan_site(
     shared = _shared(places, settings, urls, hubs)
     site = _site_context(places, copy, settings, urls)
     neighbours = nearest_towns(places.towns, settings.quality.nearest_towns)
-    pages = [_index_page(places, copy, shared, site), _not_found_page(shared, site)]
-    pages += [_topic_page(t, copy, shared) for t in copy.topics]
+    made = [_index_page(places, copy, shared, site), _not_found_page(shared, site)]
+    made += [_topic_page(t, copy, shared) for t in copy.topics]
     for state in places.states:
-        pages.append(_state_page(state, shared))
-        pages += [
+        made.append(_state_page(state, shared))
+        made += [
             _county_page(c, state, shared) for c in state.counties if (c.state, c.name) in hubs
         ]
-    pages += [
-        _town_page(t, neighbours[t.key], shared, indexable=shared.towns[t.key].href not in demoted)
+    towns = [
+        _town_plan(t, neighbours[t.key], shared, indexable=shared.towns[t.key].href not in demoted)
         for t in places.towns
         if t.key not in urls.merged
     ]
-    _check_paths(pages, places.source)
-    pages = _unique_titles(pages)
-    return SitePlan(pages=tuple(sorted(pages, key=lambda p: p.path)), site=site)
+    outlines = [*map(_outline, made), *(outline for outline, _ in towns)]
+    _check_paths(outlines, places.source)
+    titles = _unique_titles(outlines)
+    ordered = tuple(
+        sorted((replace(o, title=titles[o.path]) for o in outlines), key=lambda o: o.path)
+    )
+    town_plans = {o.path: replace(plan, title=titles[o.path]) for o, plan in towns}
+    pages = PlannedPages(ordered, {p.path: p for p in made}, town_plans, shared)
+    return SitePlan(outlines=ordered, site=site, pages=pages)
 
 
 def _merged_towns(
@@ -432,9 +486,50 @@ def _hub_entries(county: County, shared: _Shared) -> tuple[Link, ...]:
     return tuple(shared.towns[t.key].hub_entry for t in county.towns)
 
 
-def _town_page(
-    town: Town, neighbours: tuple[Neighbour, ...], shared: _Shared, indexable: bool = True
-) -> Page:
+def _town_plan(
+    town: Town, neighbours: tuple[Neighbour, ...], shared: _Shared, indexable: bool
+) -> tuple[PageOutline, _TownPlan]:
+    """A town page's outline, and what it takes to make the page later."""
+    facts = shared.towns[town.key]
+    relative = shared.urls.town(town)
+    hub = shared.hubs.get((town.state, town.county)) or shared.hubs[(town.state, "")]
+    title = fit_title(f"Ketamine Infusions for {facts.display}", shared.settings)
+    outline = PageOutline(
+        kind="town",
+        path=shared.urls.file_path(relative),
+        href=facts.href,
+        url=shared.urls.absolute(relative),
+        title=title,
+        h1=_town_h1(facts.display),
+        indexable=indexable,
+        town=town.name,
+        state=town.state,
+        zips=tuple(z.zip for z in town.zips),
+        hub=hub.href,
+    )
+    return outline, _TownPlan(town, neighbours, indexable, title)
+
+
+def _town_h1(display: str) -> str:
+    return f"Ketamine infusion therapy for {display}"
+
+
+def _outline(page: Page) -> PageOutline:
+    return PageOutline(
+        kind=page.kind,
+        path=page.path,
+        href=page.href,
+        url=page.url,
+        title=page.title,
+        h1=page.h1,
+        indexable=page.indexable,
+        town=page.town,
+        state=page.state,
+    )
+
+
+def _town_page(plan: _TownPlan, shared: _Shared) -> Page:
+    town, neighbours = plan.town, plan.neighbours
     facts = shared.towns[town.key]
     clinic = shared.settings.clinic
     state_hub = shared.hubs[(town.state, "")]
@@ -472,9 +567,9 @@ def _town_page(
         "town",
         shared.urls.town(town),
         shared,
-        title=fit_title(f"Ketamine Infusions for {display}", shared.settings),
+        title=plan.title,
         description=description,
-        h1=f"Ketamine infusion therapy for {display}",
+        h1=_town_h1(display),
         crumb=town.name,
         trail=[state_hub, *([county_hub] if county_hub else [])],
         body=body,
@@ -482,7 +577,7 @@ def _town_page(
         href=facts.href,
         town=town.name,
         state=town.state,
-        indexable=indexable,
+        indexable=plan.indexable,
     )
 
 
@@ -560,18 +655,19 @@ def _shorten(text: str, limit: int) -> str:
     return (cut if len(cut) >= limit // 2 else text[: limit - 1]) + "…"
 
 
-def _unique_titles(pages: list[Page]) -> list[Page]:
-    """Shortened long names can end alike: such town titles get their first ZIP code."""
-    counts = Counter(p.title for p in pages)
-    return [
-        _with_zip(p) if counts[p.title] > 1 and isinstance(p.body, TownBody) else p for p in pages
-    ]
+def _unique_titles(outlines: list[PageOutline]) -> dict[str, str]:
+    """Each page's title by path. Shortened long names can end alike: such town titles get
+    their first ZIP code."""
+    counts = Counter(o.title for o in outlines)
+    return {
+        o.path: _with_zip(o) if counts[o.title] > 1 and o.kind == "town" else o.title
+        for o in outlines
+    }
 
 
-def _with_zip(page: Page) -> Page:
-    suffix = f" {page.body.zips[0].zip}"
-    title = _shorten(page.title.removesuffix("…"), TITLE_MAX - len(suffix)) + suffix
-    return replace(page, title=title)
+def _with_zip(outline: PageOutline) -> str:
+    suffix = f" {outline.zips[0]}"
+    return _shorten(outline.title.removesuffix("…"), TITLE_MAX - len(suffix)) + suffix
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -610,11 +706,11 @@ def _check_slugs(places: Places, urls: Urls) -> None:
         raise InputError(problems)
 
 
-def _check_paths(pages: list[Page], source: str) -> None:
+def _check_paths(pages: list[PageOutline], source: str) -> None:
     """Every page on its own safe path; a clash comes from two names in the table (`source`)
     or from URL patterns in the settings that put two kinds of page in one folder."""
     problems = []
-    owners: dict[str, Page] = {}
+    owners: dict[str, PageOutline] = {}
     for page in pages:
         path = page.path
         if path.startswith("/") or ".." in path.split("/") or not path.isascii():

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .pages import Page
+from .pages import PageOutline
 from .problems import InputError, Problem
 from .publish import BuildRecord, OutputFile
 from .redirects import NETLIFY_FILE, NGINX_FILE, netlify_redirects, nginx_map
@@ -48,7 +48,7 @@ def lastmods(digests: Mapping[str, str], previous: BuildRecord, now: str) -> dic
 
 
 def sitemap_files(
-    pages: Sequence[Page], lastmod: Mapping[str, str], settings: Settings
+    pages: Sequence[PageOutline], lastmod: Mapping[str, str], settings: Settings
 ) -> list[OutputFile]:
     entries = [SitemapEntry(p.url, lastmod[p.path]) for p in pages if p.indexable]
     return [
