@@ -15,7 +15,7 @@ from . import progress
 from .audit import audit_site, format_report
 from .build import BuildFailed, BuildOptions, build
 from .problems import InputError, Severity
-from .publish import PublishError
+from .publish import OutputLocation, PublishError
 from .report import build_report, print_summary, write_report
 from .site_check import validate_site
 
@@ -97,7 +97,9 @@ def _build(args: argparse.Namespace) -> int:
         templates=args.templates,
         out=args.out,
         strict=args.strict,
-        force=args.force,
+        # The report is written last: when a build was killed just before, its output is
+        # complete but the report is missing, and the "nothing changed" shortcut would skip it.
+        force=args.force or not OutputLocation(args.out).report_path.exists(),
         workers=args.jobs,
     )
     try:

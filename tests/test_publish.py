@@ -40,6 +40,10 @@ def write_table(path: Path, text: str = SMALL_TABLE) -> Path:
     return path
 
 
+def files_of(tree: dict[str, tuple]) -> dict[str, tuple]:
+    return {path: entry for path, entry in tree.items() if entry[0] == "file"}
+
+
 def snapshot(folder: Path) -> dict[str, tuple]:
     """Every entry under `folder` (and the folder itself): kind, bytes, mode, mtime, inode."""
     tree = {}
@@ -421,3 +425,22 @@ def test_output_folder_that_is_a_link_or_a_file_is_refused(small, tmp_path: Path
         f"{link} is a symbolic link; pass the folder it points to as the output folder"
     )
     assert str(filed.value) == f"{a_file} exists and is not a folder"
+
+
+def test_a_missing_report_is_written_again_without_rewriting_the_site(tmp_path: Path) -> None:
+    """A build killed between publishing and writing its report leaves no report; the next
+    build must not take the "nothing changed" shortcut, nor rewrite the unchanged pages."""
+    out = tmp_path / "output"
+    table = write_table(tmp_path / "small.csv")
+    assert run_cli("build", "--locations", str(table), "--out", str(out)).returncode == 0
+    report = OutputLocation(out).report_path
+    report.unlink()
+    before = files_of(snapshot(out))
+
+    process = run_cli("build", "--locations", str(table), "--out", str(out))
+
+    assert process.returncode == 0, process.stderr
+    assert json.loads(report.read_text())["files"]["written"] == 0
+    assert files_of(snapshot(out)) == before  # same bytes, mtimes and inodes
+    again = run_cli("build", "--locations", str(table), "--out", str(out))
+    assert "no input changed since the last build" in again.stdout
