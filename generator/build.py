@@ -256,18 +256,22 @@ def produce_site(
     plan and produce again with them demoted."""
     settings = inputs.settings
     plan = plan_site(places, inputs.copy, settings)
-    produced = _produce(plan, options, staging, progress)
+    produced = _produce(plan, options, staging, progress, audit=True)
     gate = audit_town_pages(_town_prints(plan, produced), settings.quality, _zip_counts(plan))
     if gate.demoted:
         first_paths = {p.path for p in plan.outlines}
         plan = plan_site(places, inputs.copy, settings, gate.demoted)
         staging.discard(first_paths - {p.path for p in plan.outlines})
-        produced = _produce(plan, options, staging, progress)
+        produced = _produce(plan, options, staging, progress, audit=False)
     return plan, produced, gate
 
 
 def _produce(
-    plan: SitePlan, options: BuildOptions, staging: Staging, progress: Progress | None
+    plan: SitePlan,
+    options: BuildOptions,
+    staging: Staging,
+    progress: Progress | None,
+    audit: bool,
 ) -> list[Produced]:
     settings = plan.site.settings
     context = ProduceContext(
@@ -279,6 +283,7 @@ def _produce(
         site_root=settings.site_root,
         files=frozenset([*(p.path for p in plan.outlines), *ASSETS, *FIXED_NAMES]),
         sitemap_urls={p.path: p.url for p in plan.outlines if p.indexable},
+        audit=audit,
         audit_signatures=uses_signatures(sum(p.kind == "town" for p in plan.outlines)),
     )
     progress = progress or NoProgress()
