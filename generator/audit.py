@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import lxml.etree
-import lxml.html
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+
+from .check import PageUnreadable, parse_page
 
 TOWN_KIND = "town"
 SHINGLE_WORDS = 5
@@ -211,11 +212,12 @@ def _body_kind(html: bytes) -> str | None:
     return None if body is None else body.get("data-kind")
 
 
-def _parse(html: bytes) -> lxml.html.HtmlElement | None:
-    """The document's root element (None if there is no content); bytes are read as UTF-8."""
+def _parse(html: bytes) -> lxml.etree._Element | None:
+    """The document's root element, read as the page checks read it (None when they cannot:
+    not UTF-8, or nothing but whitespace or comments)."""
     try:
-        return lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except lxml.etree.ParserError:  # nothing but whitespace or comments
+        return parse_page(html)
+    except PageUnreadable:
         return None
 
 
