@@ -325,16 +325,6 @@ class Staging:
         )
 
 
-def publish(
-    location: OutputLocation, files: list[OutputFile], previous: BuildRecord
-) -> PublishResult:
-    """Stage every file (hard-linking unchanged ones), carry over foreign files, swap."""
-    with Staging(location, previous) as staging:
-        for item in files:
-            staging.add(item.path, item.data)
-        return staging.finish()
-
-
 def _reason(error: OSError) -> str:
     where = f" ({error.filename})" if error.filename else ""
     return f"{error.strerror or error}{where}"
