@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .geo import Point, ZipRecord, spot, spot_distance_and_direction
+from .geo import Point, Spot, ZipRecord, spot, spot_distance_and_direction
 from .names import name_key
 from .validate import STATE_NAMES, Location
 
@@ -65,6 +65,11 @@ class Town:
     @cached_property
     def key(self) -> tuple[str, str]:
         return (self.state, self.name)
+
+    @cached_property
+    def spot(self) -> Spot:
+        """Its point, ready for many distances (worked out once per town)."""
+        return spot(self.point)
 
     @property
     def county(self) -> str:
@@ -246,11 +251,9 @@ def _centroid(zips: tuple[ZipRecord, ...]) -> Point:
     )
 
 
-def nearest_towns(
-    towns: tuple[Town, ...], count: int
-) -> dict[tuple[str, str], tuple[Neighbour, ...]]:
-    """The `count` nearest other towns of every town (exact, by great-circle distance), each
-    with the distance and direction to it.
+def nearest_towns(towns: tuple[Town, ...], count: int) -> dict[tuple[str, str], tuple[Town, ...]]:
+    """The `count` nearest other towns of every town, nearest first by straight chord length
+    (their exact order, and the distance and direction to each, come from neighbours()).
 
     Towns become points on the unit sphere, where straight chord length orders pairs exactly as
     great-circle distance does, so a k-d tree answers every query in logarithmic time."""
@@ -259,26 +262,24 @@ def nearest_towns(
     points = np.array([_unit_vector(t.point) for t in towns])
     k = min(count + 1, len(towns))  # at least 2, so each row of `indices` is a list
     _, indices = cKDTree(points).query(points, k=k)
-    spots = [spot(t.point) for t in towns]
-    nearest = {}
-    for index, (town, row) in enumerate(zip(towns, indices.tolist(), strict=True)):
-        origin = spots[index]
-        neighbours = [
-            Neighbour(towns[i], *spot_distance_and_direction(origin, spots[i]))
-            for i in [i for i in row if i != index][:count]
-        ]
-        nearest[town.key] = _by_distance(neighbours)
-    return nearest
+    return {
+        town.key: tuple([towns[i] for i in row if i != index][:count])
+        for index, (town, row) in enumerate(zip(towns, indices.tolist(), strict=True))
+    }
 
 
-def _by_distance(neighbours: list[Neighbour]) -> tuple[Neighbour, ...]:
-    """Neighbours by distance rounded to 6 places, equal ones (towns sharing a centroid) by name,
-    for stable output. The k-d tree gives them nearest first: when each is more than 2e-6 miles
-    farther than the one before, their rounded distances increase too, and they are in order."""
-    miles = [n.miles for n in neighbours]
+def neighbours(town: Town, nearest: tuple[Town, ...]) -> tuple[Neighbour, ...]:
+    """The towns `nearest` to `town` (from nearest_towns), each with the distance and direction
+    to it, by great-circle distance rounded to 6 places; equal ones (towns sharing a centroid)
+    by name, for stable output."""
+    origin = town.spot
+    found = [Neighbour(t, *spot_distance_and_direction(origin, t.spot)) for t in nearest]
+    # Nearest first already: when each is more than 2e-6 miles farther than the one before,
+    # their rounded distances increase too, and they are in order.
+    miles = [n.miles for n in found]
     if all(farther - nearer > 2e-6 for nearer, farther in itertools.pairwise(miles)):
-        return tuple(neighbours)
-    return tuple(sorted(neighbours, key=lambda n: (round(n.miles, 6), n.town.name)))
+        return tuple(found)
+    return tuple(sorted(found, key=lambda n: (round(n.miles, 6), n.town.name)))
 
 
 def _unit_vector(point: Point) -> tuple[float, float, float]:

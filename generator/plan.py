@@ -29,7 +29,16 @@ from .pages import (
     TownBody,
     ZipLine,
 )
-from .places import Bearing, County, Neighbour, Places, State, Town, nearest_towns
+from .places import (
+    Bearing,
+    County,
+    Neighbour,
+    Places,
+    State,
+    Town,
+    nearest_towns,
+    neighbours,
+)
 from .problems import InputError, Problem
 from .settings import Settings
 
@@ -84,10 +93,11 @@ class PlannedPages(Sequence[Page]):
 
 @dataclass(frozen=True)
 class _TownPlan:
-    """A town page to be made: the town, its nearest served towns, and its decided title."""
+    """A town page to be made: the town, its nearest served towns (distances and directions
+    to them are worked out with the page), and its decided title."""
 
     town: Town
-    neighbours: tuple[Neighbour, ...]
+    nearest: tuple[Town, ...]
     indexable: bool
     title: str
 
@@ -153,7 +163,6 @@ class _TownFacts(NamedTuple):
 
     href: str  # where links to the town go: its page, or its entry on the hub it was merged into
     display: str  # "Vienna, VA"
-    spot: Spot  # its position, for distances
     to_clinic: Bearing
     hub_entry: Link  # its entry on the state and county hubs
 
@@ -190,7 +199,7 @@ def plan_site(
     urls = urls.merging(_merged_towns(places, urls, hubs, demoted))
     shared = _shared(places, settings, urls, hubs)
     site = _site_context(places, copy, settings, urls)
-    neighbours = nearest_towns(places.towns, settings.quality.nearest_towns)
+    nearest = nearest_towns(places.towns, settings.quality.nearest_towns)
     made = [_index_page(places, copy, shared, site), _not_found_page(shared, site)]
     made += [_topic_page(t, copy, shared) for t in copy.topics]
     for state in places.states:
@@ -199,7 +208,7 @@ def plan_site(
             _county_page(c, state, shared) for c in state.counties if (c.state, c.name) in hubs
         ]
     towns = [
-        _town_plan(t, neighbours[t.key], shared, indexable=shared.towns[t.key].href not in demoted)
+        _town_plan(t, nearest[t.key], shared, indexable=shared.towns[t.key].href not in demoted)
         for t in places.towns
         if t.key not in urls.merged
     ]
@@ -258,10 +267,9 @@ def _shared(
 
 
 def _town_facts(town: Town, clinic: Spot, urls: Urls) -> _TownFacts:
-    """A town's link target, name with state, position, bearing to the clinic and hub entry: a
-    link to its page; a merged town is plain text with its ZIPs."""
-    position = spot(town.point)
-    to_clinic = Bearing(*spot_distance_and_direction(position, clinic))
+    """A town's link target, name with state, bearing to the clinic and hub entry: a link to
+    its page; a merged town is plain text with its ZIPs."""
+    to_clinic = Bearing(*spot_distance_and_direction(town.spot, clinic))
     note = f"{to_clinic.text} of the clinic"
     href = urls.town_href(town)
     if town.key in urls.merged:
@@ -269,7 +277,7 @@ def _town_facts(town: Town, clinic: Spot, urls: Urls) -> _TownFacts:
         entry = Link(town.name, "", f"ZIP {zips}; {note}", url_slug(town.name))
     else:
         entry = Link(town.name, href, note)
-    return _TownFacts(href, f"{town.name}, {town.state}", position, to_clinic, entry)
+    return _TownFacts(href, f"{town.name}, {town.state}", to_clinic, entry)
 
 
 def _site_context(places: Places, copy: Copy, settings: Settings, urls: Urls) -> SiteContext:
@@ -487,7 +495,7 @@ def _hub_entries(county: County, shared: _Shared) -> tuple[Link, ...]:
 
 
 def _town_plan(
-    town: Town, neighbours: tuple[Neighbour, ...], shared: _Shared, indexable: bool
+    town: Town, nearest: tuple[Town, ...], shared: _Shared, indexable: bool
 ) -> tuple[PageOutline, _TownPlan]:
     """A town page's outline, and what it takes to make the page later."""
     facts = shared.towns[town.key]
@@ -507,7 +515,7 @@ def _town_plan(
         zips=tuple(z.zip for z in town.zips),
         hub=hub.href,
     )
-    return outline, _TownPlan(town, neighbours, indexable, title)
+    return outline, _TownPlan(town, nearest, indexable, title)
 
 
 def _town_h1(display: str) -> str:
@@ -529,7 +537,8 @@ def _outline(page: Page) -> PageOutline:
 
 
 def _town_page(plan: _TownPlan, shared: _Shared) -> Page:
-    town, neighbours = plan.town, plan.neighbours
+    town = plan.town
+    nearby = neighbours(town, plan.nearest)
     facts = shared.towns[town.key]
     clinic = shared.settings.clinic
     state_hub = shared.hubs[(town.state, "")]
@@ -551,11 +560,11 @@ def _town_page(plan: _TownPlan, shared: _Shared) -> Page:
         clinic_is_here=(
             town.name.casefold() == clinic.city.casefold() and town.state == clinic.state
         ),
-        nearest=tuple(_nearby(n, shared) for n in neighbours),
+        nearest=tuple(_nearby(n, shared) for n in nearby),
         county_town_count=shared.county_sizes[(town.state, town.county)] - 1,
         county_hub=county_hub,
         state_hub=state_hub,
-        map=_town_map(town, neighbours, shared),
+        map=_town_map(town, nearby, shared),
     )
     description = fit_description(
         f"Ketamine infusion therapy for {display} at {clinic.name} in {clinic.city}, "
@@ -620,8 +629,8 @@ def _hub_map(label: str, towns: tuple[Town, ...], shared: _Shared) -> MapData:
     clinic = shared.settings.clinic
     show_labels = len(towns) <= 12
     markers = [(t.point, t.name if show_labels else "", "place") for t in towns]
-    first = shared.towns[towns[0].key].spot
-    extent = max(spot_distance(first, shared.towns[t.key].spot) for t in towns)
+    first = towns[0].spot
+    extent = max(spot_distance(first, t.spot) for t in towns)
     nearest = min(shared.towns[t.key].to_clinic.miles for t in towns)
     description = f"The {len(towns)} communities we serve in {label}"
     if nearest <= CLINIC_ON_MAP_FACTOR * max(extent, 1.0):
