@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple, overload
+from typing import NamedTuple, TypeVar, overload
 
 from . import jsonld
 from .content import Copy, Topic
@@ -46,6 +46,7 @@ TITLE_MAX = 60
 DESCRIPTION_RANGE = (70, 160)
 STYLESHEET = "assets/style.css"
 TEMPLATES = {kind: f"{kind}.html" for kind in ("index", "topic", "state", "county", "town")}
+_Titled = TypeVar("_Titled", PageOutline, "_TownPlan")
 
 
 @dataclass(frozen=True)
@@ -215,10 +216,8 @@ def plan_site(
     outlines = [*map(_outline, made), *(outline for outline, _ in towns)]
     _check_paths(outlines, places.source)
     titles = _unique_titles(outlines)
-    ordered = tuple(
-        sorted((replace(o, title=titles[o.path]) for o in outlines), key=lambda o: o.path)
-    )
-    town_plans = {o.path: replace(plan, title=titles[o.path]) for o, plan in towns}
+    ordered = tuple(sorted((_titled(o, titles) for o in outlines), key=lambda o: o.path))
+    town_plans = {o.path: _titled(plan, titles, o.path) for o, plan in towns}
     pages = PlannedPages(ordered, {p.path: p for p in made}, town_plans, shared)
     return SitePlan(outlines=ordered, site=site, pages=pages)
 
@@ -672,6 +671,13 @@ def _unique_titles(outlines: list[PageOutline]) -> dict[str, str]:
         o.path: _with_zip(o) if counts[o.title] > 1 and o.kind == "town" else o.title
         for o in outlines
     }
+
+
+def _titled(item: _Titled, titles: dict[str, str], path: str = "") -> _Titled:
+    """An outline (or the town plan at `path`) with its title from `titles`; the same object
+    when that is its title already, as it is for nearly every page."""
+    title = titles[path or item.path]
+    return item if item.title == title else replace(item, title=title)
 
 
 def _with_zip(outline: PageOutline) -> str:
