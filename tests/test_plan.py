@@ -78,6 +78,26 @@ def test_titles_fit_in_60_characters_and_stay_unique(tmp_path: Path) -> None:
     )
 
 
+def test_titles_cut_alike_get_a_zip_and_the_structured_data_says_the_same(
+    tmp_path: Path,
+) -> None:
+    stem = "Village of the Very Long Name Near the River Bend Cross"
+    rows = [*ROWS, f"22182,{stem}ing,Fairfax County,VA,neighborhood"]
+    rows.append(f"22181,{stem}roads,Fairfax County,VA,neighborhood")
+    site = plan(tmp_path, Settings(), rows)
+    villages = [p for p in site.pages if p.town.startswith("Village")]
+    assert sorted(p.title[-6:] for p in villages) == [" 22181", " 22182"]
+    for page, outline in zip(site.pages, site.outlines, strict=True):
+        assert len(page.title) <= 60
+        assert outline.title == page.title
+        if page.kind == "404":
+            continue  # no MedicalWebPage node
+        web_page = next(
+            node for node in json.loads(page.jsonld)["@graph"] if node["@type"] == "MedicalWebPage"
+        )
+        assert web_page["name"] == page.title, page.path
+
+
 def test_town_page_neighbours_are_the_nearest_by_straight_line(tmp_path: Path) -> None:
     settings = replace(Settings(), quality=replace(Settings().quality, nearest_towns=2))
     vienna = next(p for p in plan(tmp_path, settings).pages if p.town == "Vienna")
