@@ -1,7 +1,8 @@
 """Page objects: the whole site as plain data, one frozen object per output file.
 
 Rendering a page is a pure function of its Page and the build-wide SiteContext, so pages can be
-rendered in any order, in parallel, or skipped when their fingerprint is unchanged.
+rendered in any order and in parallel. A PageOutline is what the rest of the build needs of a
+page that has not been made (yet).
 """
 
 from __future__ import annotations

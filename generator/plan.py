@@ -1,5 +1,8 @@
 """Planning: places + copy + settings -> every page of the site as data (URLs, links, JSON-LD).
 
+The plan outlines every page at once (path, URL, title); hub, topic and home pages are made
+whole, town pages only when asked for, by the process that renders them.
+
 Two pages on one path, two towns whose slugs collide, or a path that would leave the output
 folder are errors here, before anything is rendered.
 """

@@ -1,10 +1,12 @@
-"""Producing pages: render each page, put it in the staged tree, parse it once and check it.
+"""Producing pages: make each page, render it, put it in the staged tree, parse it once, check
+it, and take the audit's fingerprint of a town page's main text.
 
 This is the build's hot loop, so it runs on every core: the plan is handed to forked worker
-processes (nothing is pickled but page indices and small results) and each worker renders,
-writes and checks a slice of the pages. Nothing but a page's digest, its few site-wide
-fields (title, description, canonical) and its findings come back, so memory stays flat as
-the site grows. With one worker, or few pages, it all runs in this process.
+processes (nothing is pickled but page indices and small results); each worker makes (town
+pages are planned lazily), renders, writes and checks a slice of the pages. Nothing but a
+page's digest, its few site-wide fields (title, description, canonical), its findings and its
+audit fingerprint come back, so memory stays flat as the site grows. With one worker, or few
+pages, it all runs in this process.
 """
 
 from __future__ import annotations
