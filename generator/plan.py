@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple, TypeVar, overload
+from typing import NamedTuple, overload
 
 from . import jsonld
 from .content import Copy, Topic
@@ -49,7 +49,6 @@ TITLE_MAX = 60
 DESCRIPTION_RANGE = (70, 160)
 STYLESHEET = "assets/style.css"
 TEMPLATES = {kind: f"{kind}.html" for kind in ("index", "topic", "state", "county", "town")}
-_Titled = TypeVar("_Titled", PageOutline, "_TownPlan")
 
 
 @dataclass(frozen=True)
@@ -216,13 +215,18 @@ def plan_site(
         for t in places.towns
         if t.key not in urls.merged
     ]
+    towns = _unique_titles(made, towns)
     outlines = [*map(_outline, made), *(outline for outline, _ in towns)]
     _check_paths(outlines, places.source)
-    titles = _unique_titles(outlines)
-    ordered = tuple(sorted((_titled(o, titles) for o in outlines), key=lambda o: o.path))
-    town_plans = {o.path: _titled(plan, titles, o.path) for o, plan in towns}
+    ordered = tuple(sorted(outlines, key=lambda o: o.path))
+    town_plans = {outline.path: plan for outline, plan in towns}
     pages = PlannedPages(ordered, {p.path: p for p in made}, town_plans, shared)
     return SitePlan(outlines=ordered, site=site, pages=pages)
+
+
+def _hub_above(town: Town, hubs: dict[tuple[str, str], Link]) -> Link:
+    """The hub one level above a town: its county's, or its state's when the county has none."""
+    return hubs.get((town.state, town.county)) or hubs[(town.state, "")]
 
 
 def _merged_towns(
@@ -235,8 +239,7 @@ def _merged_towns(
     merged = {}
     for town in places.towns:
         if urls.href(urls.town(town)) in demoted:
-            hub = hubs.get((town.state, town.county)) or hubs[(town.state, "")]
-            merged[town.key] = hub.href[len(root) :]
+            merged[town.key] = _hub_above(town, hubs).href[len(root) :]
     return merged
 
 
@@ -502,7 +505,6 @@ def _town_plan(
     """A town page's outline, and what it takes to make the page later."""
     facts = shared.towns[town.key]
     relative = shared.urls.town(town)
-    hub = shared.hubs.get((town.state, town.county)) or shared.hubs[(town.state, "")]
     title = fit_title(f"Ketamine Infusions for {facts.display}", shared.settings)
     outline = PageOutline(
         kind="town",
@@ -515,7 +517,7 @@ def _town_plan(
         town=town.name,
         state=town.state,
         zips=tuple(z.zip for z in town.zips),
-        hub=hub.href,
+        hub=_hub_above(town, shared.hubs).href,
     )
     return outline, _TownPlan(town, nearest, indexable, title)
 
@@ -666,26 +668,18 @@ def _shorten(text: str, limit: int) -> str:
     return (cut if len(cut) >= limit // 2 else text[: limit - 1]) + "…"
 
 
-def _unique_titles(outlines: list[PageOutline]) -> dict[str, str]:
-    """Each page's title by path. Shortened long names can end alike: such town titles get
-    their first ZIP code."""
-    counts = Counter(o.title for o in outlines)
-    return {
-        o.path: _with_zip(o) if counts[o.title] > 1 and o.kind == "town" else o.title
-        for o in outlines
-    }
+def _unique_titles(
+    made: list[Page], towns: list[tuple[PageOutline, _TownPlan]]
+) -> list[tuple[PageOutline, _TownPlan]]:
+    """Shortened long names can end alike: such town titles get their first ZIP code."""
+    counts = Counter([*(p.title for p in made), *(o.title for o, _ in towns)])
+    return [_with_zip(o, plan) if counts[o.title] > 1 else (o, plan) for o, plan in towns]
 
 
-def _titled(item: _Titled, titles: dict[str, str], path: str = "") -> _Titled:
-    """An outline (or the town plan at `path`) with its title from `titles`; the same object
-    when that is its title already, as it is for nearly every page."""
-    title = titles[path or item.path]
-    return item if item.title == title else replace(item, title=title)
-
-
-def _with_zip(outline: PageOutline) -> str:
+def _with_zip(outline: PageOutline, plan: _TownPlan) -> tuple[PageOutline, _TownPlan]:
     suffix = f" {outline.zips[0]}"
-    return _shorten(outline.title.removesuffix("…"), TITLE_MAX - len(suffix)) + suffix
+    title = _shorten(outline.title.removesuffix("…"), TITLE_MAX - len(suffix)) + suffix
+    return replace(outline, title=title), replace(plan, title=title)
 
 
 def _plural(count: int, one: str, many: str) -> str:
