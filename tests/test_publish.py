@@ -212,36 +212,39 @@ def test_failed_page_check_leaves_the_output_untouched(small, tmp_path: Path) ->
     assert beside(out) == BESIDE_OUTPUT - {"output-report.json"}
 
 
-def test_template_error_leaves_the_output_untouched(small, tmp_path: Path) -> None:
+def build_with_edited_template(
+    small, tmp_path: Path, name: str, old: str, new: str
+) -> tuple[subprocess.CompletedProcess, bool]:
+    """Build the small site with a copy of the templates where `name` has `old` replaced by
+    `new`; the process, and whether the output was left exactly as it was."""
     out, table = small
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
-    town = templates / "town.html"
-    town.write_text(town.read_text().replace("{% block main %}", "{% block main %}{{ nope.x }}"))
+    edited = templates / name
+    edited.write_text(edited.read_text().replace(old, new))
     before = snapshot(out)
-
     process = run_cli(
         "build", "--locations", str(table), "--out", str(out), "--templates", str(templates)
+    )
+    return process, snapshot(out) == before
+
+
+def test_template_error_leaves_the_output_untouched(small, tmp_path: Path) -> None:
+    process, untouched = build_with_edited_template(
+        small, tmp_path, "town.html", "{% block main %}", "{% block main %}{{ nope.x }}"
     )
 
     assert process.returncode == 2
     assert "Traceback" not in process.stderr
     assert "template error while rendering /ketamine-infusion/" in process.stderr
     assert "'nope' is undefined" in process.stderr
-    assert snapshot(out) == before
+    assert untouched
 
 
 def test_site_wide_template_that_reads_the_page_is_a_clear_error(small, tmp_path: Path) -> None:
     """site-wide/ parts are rendered once per build, with `site` only."""
-    out, table = small
-    templates = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", templates)
-    footer = templates / "site-wide" / "footer.html"
-    footer.write_text(footer.read_text().replace("</footer>", "{{ page.title }}</footer>"))
-    before = snapshot(out)
-
-    process = run_cli(
-        "build", "--locations", str(table), "--out", str(out), "--templates", str(templates)
+    process, untouched = build_with_edited_template(
+        small, tmp_path, "site-wide/footer.html", "</footer>", "{{ page.title }}</footer>"
     )
 
     assert process.returncode == 2
@@ -251,7 +254,7 @@ def test_site_wide_template_that_reads_the_page_is_a_clear_error(small, tmp_path
         process.stderr
     )
     assert "'page' is undefined" in process.stderr
-    assert snapshot(out) == before
+    assert untouched
 
 
 class DiskFull:
