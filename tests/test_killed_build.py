@@ -96,6 +96,17 @@ def start_build(table: Path, out: Path) -> subprocess.Popen:
     )
 
 
+def run_build(table: Path, out: Path) -> subprocess.CompletedProcess:
+    """The same build as `start_build`, run to its end, its output captured."""
+    return subprocess.run(
+        command(table, out),
+        cwd=ROOT,
+        env={**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH},
+        capture_output=True,
+        text=True,
+    )
+
+
 def wait_until(condition: Callable[[], bool], process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while not condition():
@@ -152,13 +163,7 @@ def test_killed_build_leaves_a_whole_site_and_the_next_build_works(
     if outcome == "new":
         assert contents(out) == sites["expected"], "a mix of two builds"
     assert expected in (None, outcome)
-    done = subprocess.run(
-        command(sites["big"], out),
-        cwd=ROOT,
-        env={**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH},
-        capture_output=True,
-        text=True,
-    )
+    done = run_build(sites["big"], out)
     assert done.returncode == 0, done.stderr
     assert contents(out) == sites["expected"]
     assert beside(out) == BESIDE_OUTPUT
@@ -216,13 +221,7 @@ def test_a_second_build_fails_fast_while_one_runs(sites: dict, tmp_path: Path) -
     wait_until(lambda: holds_lock(first.pid, lock), first)
 
     started = time.monotonic()
-    second = subprocess.run(
-        command(sites["big"], out),
-        cwd=ROOT,
-        env={**os.environ, "SOURCE_DATE_EPOCH": FIXED_EPOCH},
-        capture_output=True,
-        text=True,
-    )
+    second = run_build(sites["big"], out)
     seconds = time.monotonic() - started
 
     assert first.poll() is None, "the first build ended before the second one tried"
