@@ -28,6 +28,7 @@ from pathlib import Path
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 RECORD_VERSION = 1
+COMPACT_JSON = (",", ":")
 SHOWN_CONFLICTS = 5
 
 
@@ -196,8 +197,8 @@ def _record_data(record: BuildRecord) -> bytes:
             "towns": record.towns,
             "redirects": record.redirects,
         },
-        indent=1,
         sort_keys=True,
+        separators=COMPACT_JSON,  # no indent: json's C encoder, 2x faster on a large site
     ).encode("utf-8")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import __version__
 from .build import BuildResult
-from .publish import OutputLocation, write_atomically
+from .publish import COMPACT_JSON, OutputLocation, write_atomically
 
 
 def build_report(result: BuildResult) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def build_report(result: BuildResult) -> dict[str, Any]:
 
 def write_report(out: Path, report: dict[str, Any]) -> Path:
     path = OutputLocation(out).report_path
-    write_atomically(path, json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8"))
+    write_atomically(path, json.dumps(report, ensure_ascii=False, separators=COMPACT_JSON).encode("utf-8"))
     return path
 
 
