@@ -22,6 +22,7 @@ from . import __version__
 from .audit import PageFingerprint, uses_signatures
 from .check import check_unique, has_errors
 from .content import Copy, load_copy
+from .forking import Aside
 from .geo import Point, city_centroid
 from .load import read_table
 from .places import Places, group_places
@@ -56,6 +57,8 @@ from .site_files import (
 )
 from .sitemap_check import check_sitemap_bytes
 from .validate import ValidatedTable, validate_table
+
+GATE_ASIDE_FROM_TOWNS = 2_000
 
 
 @dataclass(frozen=True)
@@ -159,20 +162,14 @@ def _build(options: BuildOptions, progress: Progress | None) -> BuildResult:
         settings = inputs.settings
         places = group_places(inputs.table.locations, clinic_point(settings), inputs.table.file)
         with Staging(location, previous) as staging:
-            plan, produced, gate = produce_site(places, inputs, options, staging, progress)
-            redirects = _redirects(plan, previous)
-            now = build_time()  # one instant: the sitemap and the record must agree on lastmods
-            sitemaps = _add_site_files(staging, plan, produced, inputs, redirects, now)
-            findings = [
-                *gate.findings,
-                *_page_findings(produced),
-                *_sitemap_findings(sitemaps, settings),
-            ]
+            plan, gate, site = produce_site(places, inputs, options, staging, progress)
+            findings = [*gate.findings, *site.findings]
             if has_errors(findings, options.strict):
                 raise BuildFailed(findings)
             published = staging.finish()
-            write_record(location, _record(staging, fingerprint, plan, redirects, now))
-    extra = {"uniqueness": gate.report.to_dict(), "redirects": redirects}
+            record = _record(staging, fingerprint, plan, site.redirects, site.now)
+            write_record(location, record)
+    extra = {"uniqueness": gate.report.to_dict(), "redirects": site.redirects}
     warnings = _warnings(inputs, findings)
     return _result(plan, published, warnings, time.perf_counter() - started, extra)
 
@@ -185,23 +182,6 @@ def _nothing_changed(
         and previous.fingerprint == fingerprint
         and output_matches_record(location, previous)
     )
-
-
-def _add_site_files(
-    staging: Staging,
-    plan: SitePlan,
-    produced: list[Produced],
-    inputs: Inputs,
-    redirects: dict[str, str],
-    now: str,
-) -> list[OutputFile]:
-    """Stage the assets, sitemap(s), robots.txt and redirect files; return the sitemaps."""
-    settings = inputs.settings
-    digests = {p.staged.path: p.staged.digest for p in produced}
-    sitemaps = sitemap_files(plan.outlines, lastmods(digests, staging.previous, now), settings)
-    for item in [*inputs.assets, *sitemaps, robots_file(settings), *redirect_files(redirects)]:
-        staging.add(item.path, item.data)
-    return sitemaps
 
 
 def load_inputs(options: BuildOptions) -> Inputs:
@@ -245,25 +225,60 @@ def clinic_point(settings: Settings) -> Point:
     return point
 
 
+@dataclass(frozen=True)
+class SiteFiles:
+    """What was staged besides the pages, and what the checks found in all of it."""
+
+    redirects: dict[str, str]  # old town href -> where it goes now
+    now: str  # the build's one instant: the sitemap and the record agree on lastmods
+    findings: list[Finding]  # of the pages and the sitemaps
+    paths: frozenset[str]  # staged: assets, sitemaps, robots.txt, redirect files
+
+
 def produce_site(
     places: Places,
     inputs: Inputs,
     options: BuildOptions,
     staging: Staging,
     progress: Progress | None,
-) -> tuple[SitePlan, list[Produced], GateResult]:
-    """Plan, produce every page, and run the uniqueness gate; when the gate demotes pages,
-    plan and produce again with them demoted."""
+) -> tuple[SitePlan, GateResult, SiteFiles]:
+    """Plan, produce every page, run the uniqueness gate and stage the site files; when the
+    gate demotes pages, plan and produce again with them demoted. On a large site the gate
+    runs in a forked process while this one stages the site files (a core would idle
+    otherwise); they are staged again in the rare case that the gate demotes pages."""
     settings = inputs.settings
     plan = plan_site(places, inputs.copy, settings)
     produced = _produce(plan, options, staging, progress, audit=True)
-    gate = audit_town_pages(_town_prints(plan, produced), settings.quality, _zip_counts(plan))
+    prints = _town_prints(plan, produced)
+    gate_aside = Aside(
+        lambda: audit_town_pages(prints, settings.quality, _zip_counts(plan)),
+        fork=len(prints) >= GATE_ASIDE_FROM_TOWNS and options.workers != 1,
+    )
+    site = _stage_site_files(staging, plan, produced, inputs)
+    gate = gate_aside.result()
     if gate.demoted:
-        first_paths = {p.path for p in plan.outlines}
+        first_paths = {p.path for p in plan.outlines} | site.paths
         plan = plan_site(places, inputs.copy, settings, gate.demoted)
         staging.discard(first_paths - {p.path for p in plan.outlines})
         produced = _produce(plan, options, staging, progress, audit=False)
-    return plan, produced, gate
+        site = _stage_site_files(staging, plan, produced, inputs)
+    return plan, gate, site
+
+
+def _stage_site_files(
+    staging: Staging, plan: SitePlan, produced: list[Produced], inputs: Inputs
+) -> SiteFiles:
+    """Stage the assets, sitemap(s), robots.txt and redirect files; check pages and sitemaps."""
+    settings = inputs.settings
+    redirects = _redirects(plan, staging.previous)
+    now = build_time()
+    digests = {p.staged.path: p.staged.digest for p in produced}
+    sitemaps = sitemap_files(plan.outlines, lastmods(digests, staging.previous, now), settings)
+    files = [*inputs.assets, *sitemaps, robots_file(settings), *redirect_files(redirects)]
+    for item in files:
+        staging.add(item.path, item.data)
+    findings = _page_findings(produced) + _sitemap_findings(sitemaps, settings)
+    return SiteFiles(redirects, now, findings, frozenset(f.path for f in files))
 
 
 def _produce(

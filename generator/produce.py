@@ -11,12 +11,9 @@ pages, it all runs in this process.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from pathlib import Path
 
 from .audit import PageFingerprint, fingerprint, main_text_of
 from .check import PageFacts, PageUnreadable, check_page, facts_of, parse_page
+from .forking import can_fork, die_with_parent
 from .pages import Page, SiteContext
 from .problems import Finding
 from .publish import StagedFile, stage_file
@@ -31,7 +29,6 @@ from .render import Renderer
 
 PARALLEL_FROM_PAGES = 400
 CHUNK_PAGES = 64
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -166,7 +163,7 @@ def produce_pages(
 ) -> list[Produced]:
     """Produce every page, in the order given; `progress` is told how many pages are done."""
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(pages) < PARALLEL_FROM_PAGES or not _can_fork():
+    if workers == 1 or len(pages) < PARALLEL_FROM_PAGES or not can_fork():
         worker = _Worker(pages, context)
         chunks = (worker.produce_range(start, stop) for start, stop in _chunks(len(pages)))
         return list(_report(chunks, progress))
@@ -199,7 +196,7 @@ def _chunks(count: int) -> list[tuple[int, int]]:
 
 
 def _start_worker(parent: int) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     # What the worker inherited (the plan) lives as long as it does: frozen, the collector never
     # walks it, so its memory pages are not copied into every worker by collections. New
     # garbage (rendering makes some cycles) is collected as usual.
@@ -207,21 +204,8 @@ def _start_worker(parent: int) -> None:
     gc.enable()
 
 
-def _die_with_parent(parent: int) -> None:
-    """A worker must not outlive a killed build: it holds the output's lock too (Linux)."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        ctypes.CDLL(libc_name).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the build died before the line above ran
-        os._exit(1)
-
-
 def _report(chunks, progress: Callable[[int], None] | None) -> Iterator[Produced]:
     for chunk in chunks:
         yield from chunk
         if progress:
             progress(len(chunk))
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()

@@ -10,8 +10,10 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
+from generator import build as build_module
 from generator.audit import PagePair, audit_site, audit_texts, fingerprint, main_text
 from generator.build import BuildFailed, BuildOptions, build
+from generator.forking import Aside
 from generator.quality import audit_town_pages, choose_demoted
 from generator.settings import QualitySettings
 
@@ -263,3 +265,45 @@ def test_audit_command_on_the_default_site(default_site) -> None:
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["pages"] == 104 and report["maximum"] <= 0.5
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("on_similar", ["noindex", "merge"])
+def test_gate_run_aside_in_a_forked_process_gives_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_similar: str
+) -> None:
+    """Large sites run the gate in a forked process while the site files are staged; when it
+    demotes pages, the files staged meanwhile are made again for the new plan."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")
+    inline = build(near_identical_project(tmp_path / "inline", on_similar))
+    forks = _count_forks(monkeypatch)
+    aside = build(near_identical_project(tmp_path / "aside", on_similar))
+    assert forks == [True]
+    assert aside.extra == inline.extra and aside.warnings == inline.warnings
+    assert _tree(tmp_path / "aside" / "output") == _tree(tmp_path / "inline" / "output")
+
+
+def test_gate_run_aside_still_fails_the_build(tmp_path: Path, monkeypatch) -> None:
+    forks = _count_forks(monkeypatch)
+    with pytest.raises(BuildFailed) as failure:
+        build(near_identical_project(tmp_path, "fail"))
+    assert any(f.rule == "quality.similar" for f in failure.value.findings)
+    assert not (tmp_path / "output").exists()
+    assert forks == [True]
+
+
+def _count_forks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """From now on the gate runs aside on any site; returns the `fork` of each Aside made."""
+    monkeypatch.setattr(build_module, "GATE_ASIDE_FROM_TOWNS", 1)
+    forks: list[bool] = []
+
+    class CountedAside(Aside):
+        def __init__(self, work, fork: bool = True) -> None:
+            forks.append(fork)
+            super().__init__(work, fork)
+
+    monkeypatch.setattr(build_module, "Aside", CountedAside)
+    return forks
