@@ -11,6 +11,7 @@ templates as `site_wide.<name>` (already escaped HTML).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
@@ -31,11 +32,13 @@ def make_environment(templates_dir: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change during a build
+        cache_size=-1,  # keep every template: a plain dict, cheaper to look up than an LRU cache
     )
     environment.filters["tel"] = tel_uri_number
     return environment
 
 
+@lru_cache(maxsize=64)  # the clinic's one number, filtered on every page
 def tel_uri_number(phone: str) -> str:
     """'703-844-0184' -> '+17038440184' for a tel: link (US numbers)."""
     digits = re.sub(r"\D", "", phone)
