@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -51,7 +51,7 @@ def _bearing_text(miles: int, direction: str) -> str:
     return f"about {miles} mile{'s' if miles != 1 else ''} {direction}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Town:
     name: str
     state: str
@@ -61,15 +61,13 @@ class Town:
     zip_counties: tuple[str, ...]  # the table's county of each ZIP, in the order of `zips`
     rows: tuple[int, ...]
     point: Point
+    # Worked out once per town, when it is made: (state, name), and its point ready for distances
+    key: tuple[str, str] = field(init=False, repr=False, compare=False)
+    spot: Spot = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def key(self) -> tuple[str, str]:
-        return (self.state, self.name)
-
-    @cached_property
-    def spot(self) -> Spot:
-        """Its point, ready for many distances (worked out once per town)."""
-        return spot(self.point)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (self.state, self.name))
+        object.__setattr__(self, "spot", spot(self.point))
 
     @property
     def county(self) -> str:
