@@ -16,7 +16,7 @@ from .maps import MapData
 from .settings import Settings
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     text: str
     href: str  # root-relative, includes the base path; empty for plain text
@@ -24,7 +24,7 @@ class Link:
     anchor: str = ""  # id of the list entry, for links into a hub
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ZipLine:
     zip: str
     postal_city: str
@@ -32,7 +32,7 @@ class ZipLine:
     po_box_only: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TownBody:
     name: str
     display_name: str
@@ -50,14 +50,14 @@ class TownBody:
     map: MapData
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HubGroup:
     heading: str
     link: Link | None
     towns: tuple[Link, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HubBody:
     name: str
     state_name: str
@@ -68,20 +68,20 @@ class HubBody:
     counties: tuple[Link, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TopicBody:
     html: Markup
     has_faq: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexBody:
     html: Markup
     states: tuple[Link, ...]
     town_count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotFoundBody:
     states: tuple[Link, ...]
 
@@ -89,7 +89,7 @@ class NotFoundBody:
 Body = TownBody | HubBody | TopicBody | IndexBody | NotFoundBody
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     kind: str  # town, county, state, topic, index, 404
     path: str  # file path inside the output folder, e.g. "ketamine-infusion/va/vienna/index.html"
@@ -107,7 +107,7 @@ class Page:
     state: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageOutline:
     """What the build needs to know of a page without making all of it: where it goes, what
     it is called, and for a town page its ZIP codes and the hub one level up (for redirects)."""
@@ -125,7 +125,7 @@ class PageOutline:
     hub: str = ""  # town pages: href of the county hub, else of the state hub
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteContext:
     """Everything build-wide a template may use; the same for every page of one build."""
 
