@@ -42,7 +42,8 @@ def build_report(result: BuildResult) -> dict[str, Any]:
 
 def write_report(out: Path, report: dict[str, Any]) -> Path:
     path = OutputLocation(out).report_path
-    write_atomically(path, json.dumps(report, ensure_ascii=False, separators=COMPACT_JSON).encode("utf-8"))
+    data = json.dumps(report, ensure_ascii=False, separators=COMPACT_JSON)
+    write_atomically(path, data.encode("utf-8"))
     return path
 
 
