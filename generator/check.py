@@ -117,14 +117,19 @@ def parse_page(data: bytes) -> Any:
 
 
 _PARSER = etree.HTMLParser(encoding="utf-8", collect_ids=False)
-# Elements whose attributes or text the checks read; every other element is only searched
-# for id and src attributes.
-_READ_TAGS = ("h1", "title", "meta", "link", "script", "a")
+# Elements whose attributes or text the checks read one by one; links, ids and sources are
+# read by XPath as plain strings, which is cheaper than an element proxy per <a>.
+_READ_TAGS = ("h1", "title", "meta", "link", "script")
+_HREFS = etree.XPath("//a/@href", smart_strings=False)
+_IDS = etree.XPath("//*/@id", smart_strings=False)
+_SOURCES = etree.XPath("//*/@src", smart_strings=False)
+_BLANKS_COLLAPSED = etree.XPath("normalize-space()")
+_META_NAMES = frozenset(("description", "robots", "viewport"))
 
 
 @dataclass
 class _Scan:
-    """The facts of one page, gathered element by element in one walk of the tree."""
+    """The facts of one page read element by element from the `_READ_TAGS` elements."""
 
     h1s: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
@@ -133,19 +138,16 @@ class _Scan:
     robots: list[str] = field(default_factory=list)
     viewport: bool = False
     jsonld: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
 
     def read(self, element: Any) -> None:
         tag = element.tag
         get = element.get
-        if tag == "a":
-            if (href := get("href")) is not None:
-                self.links.append(href)
+        if tag == "meta":
+            if (name := get("name")) in _META_NAMES:
+                self._read_meta(name, get("content"))
         elif tag == "link":
             self._read_link(get("rel"), get("href"))
-        elif tag == "meta":
-            self._read_meta(get("name"), get("content"))
         elif tag == "script":
             if get("type") == "application/ld+json":
                 self.jsonld.append(element.text or "")
@@ -159,14 +161,14 @@ class _Scan:
             return
         (self.canonicals if rel == "canonical" else self.resources).append(href)
 
-    def _read_meta(self, name: str | None, content: str | None) -> None:
+    def _read_meta(self, name: str, content: str | None) -> None:
         if content is None:
             return
         if name == "description":
             self.descriptions.append(content)
         elif name == "robots":
             self.robots.append(content)
-        elif name == "viewport":
+        else:
             self.viewport = True
 
 
@@ -175,7 +177,7 @@ def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
     scan = _Scan()
     for element in tree.iter(*_READ_TAGS):
         scan.read(element)
-    body = tree.find("body")
+    body = next(tree.iterchildren("body"), None)
     return PageFacts(
         path=path,
         kind=(body.get("data-kind", "") if body is not None else ""),
@@ -187,21 +189,46 @@ def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
         robots=" ".join(scan.robots),
         viewport=scan.viewport,
         jsonld=tuple(scan.jsonld),
-        links=tuple(scan.links),
-        resources=tuple(scan.resources) + tuple(map(str, _SOURCES(tree))),
-        ids=frozenset(map(str, _IDS(tree))),
-        text=_text(body) if body is not None else "",
-        complete=data.rstrip().lower().endswith(b"</html>"),
+        links=tuple(_HREFS(tree)),
+        resources=tuple(scan.resources) + tuple(_SOURCES(tree)),
+        ids=frozenset(_IDS(tree)),
+        text=_collapsed_text(body) if body is not None else "",
+        complete=_ends_with_html_end(data),
     )
-
-
-_IDS = etree.XPath("//@id")
-_SOURCES = etree.XPath("//@src")
 
 
 def _text(element: Any) -> str:
     """The element's text with whitespace collapsed, script and style content included."""
     return " ".join(etree.tostring(element, method="text", encoding=str, with_tail=False).split())
+
+
+def _collapsed_text(element: Any) -> str:
+    """`_text`, cheaper for a large element: most of the work is done in C."""
+    return collapse_normalized(_BLANKS_COLLAPSED(element))
+
+
+def collapse_normalized(text: str) -> str:
+    """The output of XPath's normalize-space() with whitespace collapsed as Python's
+    `" ".join(text.split())` collapses it. normalize-space() only collapses spaces, tabs, CRs
+    and LFs: the text is passed through unless it may hold other whitespace."""
+    if text.isascii() and not any(char in text for char in _OTHER_ASCII_WHITESPACE):
+        return text
+    return " ".join(text.split())
+
+
+_OTHER_ASCII_WHITESPACE = [c for c in map(chr, range(128)) if c.isspace() and c not in " \t\r\n"]
+
+
+_END_TAG = b"</html>"
+_TAIL_BYTES = 512
+
+
+def _ends_with_html_end(data: bytes) -> bool:
+    """Whether the data ends with </html> (any case) and maybe whitespace, read from the end."""
+    tail = data[-_TAIL_BYTES:].rstrip()
+    if len(tail) < len(_END_TAG) and len(data) > _TAIL_BYTES:  # too short to tell: all of it
+        tail = data.rstrip()
+    return tail.lower().endswith(_END_TAG)
 
 
 def check_pages(

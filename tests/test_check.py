@@ -3,16 +3,29 @@ severity; the real site passes them all; --strict turns warnings into a failed b
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 import generator.site_files as site_files
+from generator import check
 from generator.build import BuildFailed
-from generator.check import check_pages, has_errors, read_facts, resolve_internal
+from generator.check import (
+    check_pages,
+    collapse_normalized,
+    has_errors,
+    parse_page,
+    read_facts,
+    resolve_internal,
+)
 from generator.problems import Finding, Severity
 
 from .conftest import FIXED_EPOCH, ROOT
@@ -404,3 +417,62 @@ def test_links_of_a_site_below_a_base_path(href: str, target) -> None:
     assert resolve_internal(href, "t/v/index.html", "https://x.example/clinic/", "/clinic/") == (
         target
     )
+
+
+# --- facts read by XPath, and the fast paths of the checks ----------------------------------
+
+ODD_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+    | st.sampled_from(" \t\r\n\x0b\x0c\x1c\x1f\x85\xa0\u2003\u2028\u3000"),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ODD_TEXT, ODD_TEXT)
+def test_page_text_is_collapsed_like_str_split(heading: str, words: str) -> None:
+    body = f"<h1>{html.escape(heading)}</h1><p>{html.escape(words)}</p>"
+    data = page(body=body)
+    tree = parse_page(data)
+    expected = [
+        " ".join(etree.tostring(tree.find(f".//{tag}"), method="text", encoding=str).split())
+        for tag in ("h1", "body")
+    ]
+    facts = read_facts(PATH, data)
+    assert [facts.h1s[0], facts.text] == expected
+
+
+def _normalize_space(text: str) -> str:
+    """XPath's normalize-space(): runs of spaces, tabs, CRs and LFs become one space."""
+    return re.sub("[ \t\r\n]+", " ", text).strip(" ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(ODD_TEXT)
+def test_normalized_text_is_collapsed_like_str_split(text: str) -> None:
+    assert collapse_normalized(_normalize_space(text)) == " ".join(text.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.binary(max_size=30),
+    st.sampled_from([b"</html>", b"</HTML>", b"</html", b"</html>x", b""]),
+    st.binary(min_size=1, max_size=4).map(lambda b: bytes(b" \t\r\n\x0b\x0c"[c % 6] for c in b)),
+    st.integers(0, 1200),
+)
+def test_the_end_tag_is_found_behind_any_whitespace(start, end, blank, repeat) -> None:
+    data = start + end + (blank * repeat)[:repeat]
+    assert check._ends_with_html_end(data) == data.rstrip().lower().endswith(b"</html>")
+
+
+def test_links_ids_and_sources_are_read_from_every_element() -> None:
+    body = (
+        '<h1 id="top">V</h1><svg id="map"><title>Map</title><image src="/m.png"/></svg>'
+        '<a name="x">no href</a><a href="/x/">x</a><video src="//cdn.example/v.mp4"></video>'
+    )
+    head = f'{page().decode().split("<head>")[1].split("</head>")[0]}<link rel="icon" href="i">'
+    facts = read_facts(PATH, page(head=head, body=body))
+    assert facts.links == ("/x/", "/", "#content")
+    assert facts.ids == frozenset({"top", "map", "content"})
+    assert facts.resources == ("i", "/m.png", "//cdn.example/v.mp4")
+    assert facts.titles == ("Ketamine Infusions for Vienna, VA",)
