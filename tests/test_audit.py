@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import pickle
@@ -10,6 +11,7 @@ import re
 from fractions import Fraction
 from pathlib import Path
 
+import lxml.etree
 import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
@@ -31,6 +33,7 @@ from generator.audit import (
     town_pages,
     uses_signatures,
 )
+from generator.check import parse_page
 
 WORDS = [f"w{k}" for k in range(4000)]
 TEMPLATE = (
@@ -120,6 +123,66 @@ def test_main_text_reads_utf8_without_charset_and_handles_missing_main() -> None
     assert main_text("<main><p>Café Zürich</p></main>".encode()) == "café zürich"
     assert main_text(b"<html><body><p>no main here</p></body></html>") == ""
     assert main_text(b"") == ""
+
+
+MARKUP_TAGS = ["p", "div", "li", "h2", "td", "br", "hr", "span", "b", "a", "script", "style",
+               "template", "main", "svg", "title"]  # fmt: skip
+MARKUP_TEXT = st.text(
+    st.sampled_from("ab \t\n\x0b\x0c\x1c\xa0\u2003\u3000É&<>") | st.characters(max_codepoint=0x2FF),
+    max_size=8,
+).map(html.escape)
+MARKUP = st.recursive(
+    MARKUP_TEXT,
+    lambda inner: st.tuples(st.sampled_from(MARKUP_TAGS), st.lists(inner, max_size=4)).map(
+        lambda element: f"<{element[0]}>{''.join(element[1])}</{element[0]}>"
+    ),
+    max_leaves=25,
+)
+
+
+def _spaced_text(element: lxml.etree._Element) -> str:
+    """The element's text read child by child: skipped elements left out, a space before and
+    after every block element (only after a void one)."""
+    parts = [element.text or ""]
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else None  # None: a comment
+        if tag is not None and tag not in audit._SKIPPED_TAGS:
+            block = tag in audit._BLOCK_TAGS
+            opening = " " if block and tag not in audit._VOID_TAGS else ""
+            parts += [opening, _spaced_text(child), " " if block else ""]
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MARKUP, max_size=4).map("".join), MARKUP)
+def test_main_text_of_any_markup_spaces_blocks_and_skips_scripts(inside, outside) -> None:
+    data = f"<html><body>{outside}<main>{inside}</main>{outside}</body></html>".encode()
+    main = parse_page(data).find(".//main")
+    expected = "" if main is None else " ".join(_spaced_text(main).split()).lower()
+    assert audit.main_text_of(parse_page(data)) == expected
+
+
+def test_main_text_of_a_built_tree_spaces_a_void_element_only_after_it() -> None:
+    root = lxml.etree.fromstring("<html><body><main>a<br>b</br>c<hr/>d</main></body></html>")
+    assert audit.main_text_of(root) == "ab c d"
+
+
+def _nested_page(tag: str, depth: int) -> lxml.etree._Element:
+    root = lxml.etree.Element("html")
+    element = lxml.etree.SubElement(lxml.etree.SubElement(root, "body"), "main")
+    for _ in range(depth):
+        element = lxml.etree.SubElement(element, tag)
+        element.text = "x"
+    return root
+
+
+@pytest.mark.parametrize("tag", ["div", "span"])
+def test_main_text_of_a_tree_deeper_than_the_stylesheet_can_go(tag: str) -> None:
+    """libxslt stops at 3,000 nested templates; the tree is then marked instead."""
+    expected = ("x " * 3500 if tag == "div" else "x" * 3500).strip()
+    assert audit.main_text_of(_nested_page(tag, 3500)) == expected
+    assert audit._marked_main_text(_nested_page(tag, 3500).find(".//main")) == expected
 
 
 # --- similarity ------------------------------------------------------------------------------
