@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from itertools import filterfalse
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -237,7 +238,7 @@ def check_pages(
     """Check every page. `pages` maps every output path to its bytes (only .html files are
     read; the other paths are link targets); `expected_urls` maps each indexable page's path to
     its sitemap URL, or is None when the sitemap could not be read (its own checks say why)."""
-    files = set(pages)
+    files = frozenset(pages)
     facts: list[PageFacts] = []
     findings: list[Finding] = []
     for path, data in sorted(pages.items()):
@@ -271,7 +272,7 @@ def check_unique(pages: Sequence[Any]) -> list[Finding]:
 def check_page(
     page: PageFacts,
     site_root: str,
-    files: set[str],
+    files: Collection[str],
     sitemap_url: str | None,
     sitemap_known: bool = True,
 ) -> list[Finding]:
@@ -346,8 +347,7 @@ def _check_canonical(
         return finding("indexable page has no canonical link")
     if not page.canonical.startswith(site_root):
         return finding(f"canonical {page.canonical} is not under the site's URL {site_root}")
-    target = resolve_internal(page.canonical, page.path, site_root, urlsplit(site_root).path)
-    if target is None or target[0] != page.path:
+    if not _points_to_page(page.canonical, page.path, site_root):
         return finding(f"canonical {page.canonical} points to another page")
     if not sitemap_known:
         return []
@@ -356,6 +356,23 @@ def _check_canonical(
     if page.canonical != sitemap_url:
         return finding(f"canonical {page.canonical} differs from its sitemap URL {sitemap_url}")
     return []
+
+
+def _points_to_page(url: str, path: str, site_root: str) -> bool:
+    """Whether a URL under the site root resolves to the page at `path`. A page's own folder
+    URL made of plain path segments needs no URL parsing to tell."""
+    if (
+        url == site_root + path.removesuffix("index.html")
+        and _PLAIN_PAGE_PATH.fullmatch(path)
+        and _PLAIN_SITE_ROOT.fullmatch(site_root)
+    ):
+        return True
+    target = resolve_internal(url, path, site_root, urlsplit(site_root).path)
+    return target is not None and target[0] == path
+
+
+_PLAIN_PAGE_PATH = re.compile(r"(?:[a-z0-9_-]+/)*index\.html")
+_PLAIN_SITE_ROOT = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?/(?:[A-Za-z0-9._~-]+/)*")
 
 
 def _check_jsonld(page: PageFacts) -> list[Finding]:
@@ -423,14 +440,11 @@ def _check_node(node: dict, page: PageFacts) -> list[Finding]:
     return findings
 
 
-def _check_links(page: PageFacts, site_root: str, files: set[str]) -> list[Finding]:
+def _check_links(page: PageFacts, site_root: str, files: Collection[str]) -> list[Finding]:
     findings = []
-    root_path = urlsplit(site_root).path or "/"
-    for href in dict.fromkeys(page.links):
-        if href.startswith("/") or "://" in href:  # the same on every page: resolve once
-            target = _resolve_anywhere(href, site_root, root_path)
-        else:
-            target = resolve_internal(href, page.path, site_root, root_path)
+    links = _SiteLinks.of(site_root, files)
+    for href in links.unsettled(page.links):
+        target = links.target(href, page.path)
         if target is None:
             continue
         path, fragment = target
@@ -443,17 +457,95 @@ def _check_links(page: PageFacts, site_root: str, files: set[str]) -> list[Findi
         elif path not in files:
             findings.append(Finding("page.link", page.path, f"link {href} has no target file"))
     for src in page.resources:
-        if urlsplit(src).scheme in ("http", "https") or src.startswith("//"):
+        if links.is_foreign(src):
             findings.append(
                 Finding("page.external-request", page.path, f"loads {src} from another site")
             )
     return findings
 
 
-@lru_cache(maxsize=100_000)
-def _resolve_anywhere(href: str, site_root: str, root_path: str) -> tuple[str | None, str] | None:
-    """resolve_internal for a root-relative or absolute link, which no page path changes."""
-    return resolve_internal(href, "", site_root, root_path)
+_UNKNOWN = object()
+
+
+@dataclass
+class _SiteLinks:
+    """The links of one site's pages, resolved once. A root-relative or absolute link resolves
+    the same on every page, and most of a page's links are such links, shared with the other
+    pages. A link that passes on one page passes on all (one that leaves the site's URL, or
+    goes to a file that exists and has no fragment) is not looked at again."""
+
+    site_root: str
+    files: Collection[str]
+    root_path: str
+    targets: dict[str, tuple[str | None, str] | None] = field(default_factory=dict)
+    passing: set[str] = field(default_factory=set)
+    foreign: dict[str, bool] = field(default_factory=dict)
+
+    LIMIT: ClassVar[int] = 100_000
+    latest: ClassVar[_SiteLinks | None] = None
+
+    @classmethod
+    def of(cls, site_root: str, files: Collection[str]) -> _SiteLinks:
+        """What is known for the site root and files (those asked for last are remembered)."""
+        latest = cls.latest
+        if (
+            latest is None
+            or latest.site_root != site_root
+            or latest.files is not files
+            or len(latest.targets) + len(latest.passing) + len(latest.foreign) > cls.LIMIT
+        ):
+            latest = cls.latest = cls(site_root, files, urlsplit(site_root).path or "/")
+        return latest
+
+    def unsettled(self, links: Iterable[str]) -> Iterable[str]:
+        """The distinct links, in order, but for those known to pass."""
+        return dict.fromkeys(filterfalse(self.passing.__contains__, links))
+
+    def target(self, href: str, page_path: str) -> tuple[str | None, str] | None:
+        """`resolve_internal` of a link on the page at `page_path`. A link that starts with "/"
+        or holds "://" is resolved once, for no page in particular."""
+        target = self.targets.get(href, _UNKNOWN)
+        if target is not _UNKNOWN:
+            return target
+        if href.startswith("/") or "://" in href:
+            target = self.targets[href] = self._site_wide_target(href)
+            if target is None or (not target[1] and target[0] in self.files):
+                self._passes(href)
+            return target
+        if _PLAIN_FRAGMENT_LINK.fullmatch(href):
+            return page_path, href[1:]
+        target = resolve_internal(href, page_path, self.site_root, self.root_path)
+        if target is None:  # not a web link, or one to another site: so from every page
+            self._passes(href)
+        return target
+
+    def is_foreign(self, src: str) -> bool:
+        """Whether a resource is loaded from another site."""
+        foreign = self.foreign.get(src)
+        if foreign is None:
+            foreign = urlsplit(src).scheme in ("http", "https") or src.startswith("//")
+            self.foreign[src] = foreign
+        return foreign
+
+    def _site_wide_target(self, href: str) -> tuple[str | None, str] | None:
+        """`resolve_internal` of a root-relative or absolute link. A folder path of plain
+        segments under the root path needs no URL parsing."""
+        root_path = self.root_path
+        if (
+            root_path.endswith("/")
+            and href.startswith(root_path)
+            and _PLAIN_FOLDER_PATH.fullmatch(href)
+        ):
+            return href[len(root_path) :] + "index.html", ""
+        return resolve_internal(href, "", self.site_root, root_path)
+
+    def _passes(self, href: str) -> None:
+        if isinstance(self.files, frozenset):  # other collections may change before next use
+            self.passing.add(href)
+
+
+_PLAIN_FOLDER_PATH = re.compile(r"/(?:[A-Za-z0-9_-]+/)*")
+_PLAIN_FRAGMENT_LINK = re.compile(r"#[A-Za-z0-9_-]*")
 
 
 def resolve_internal(

@@ -9,6 +9,7 @@ import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ import generator.site_files as site_files
 from generator import check
 from generator.build import BuildFailed
 from generator.check import (
+    check_page,
     check_pages,
     collapse_normalized,
     has_errors,
@@ -476,3 +478,85 @@ def test_links_ids_and_sources_are_read_from_every_element() -> None:
     assert facts.ids == frozenset({"top", "map", "content"})
     assert facts.resources == ("i", "/m.png", "//cdn.example/v.mp4")
     assert facts.titles == ("Ketamine Infusions for Vienna, VA",)
+
+
+SITE_ROOTS = [
+    ROOT_URL,
+    "https://x.example/clinic/",
+    "https://x.example/clinic",
+    "http://x.example//",
+]
+SEGMENT = st.from_regex(r"[A-Za-z0-9_.%-]{1,5}", fullmatch=True)
+PLAIN_FOLDER = st.lists(SEGMENT, max_size=3).map(
+    lambda parts: "/" + "".join(p + "/" for p in parts)
+)
+LINK = st.one_of(
+    PLAIN_FOLDER,
+    st.tuples(st.sampled_from(["/clinic", "/clinic/", "//x.example", ""]), PLAIN_FOLDER).map(
+        "".join
+    ),
+    st.from_regex(r"#[A-Za-z0-9_:# -]{0,6}", fullmatch=True),
+    st.tuples(st.sampled_from(SITE_ROOTS), st.text("ab/.#?%: ", max_size=8)).map("".join),
+    st.text("ab/.#?%:\t ", max_size=12),
+    st.sampled_from(["tel:+1703", "mailto:a@b.example", " /a/", "/a/ ", "../", "a.html"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(SITE_ROOTS), LINK, st.sampled_from(["index.html", "t/v/index.html", "a.html"])
+)
+def test_links_resolve_as_resolve_internal_resolves_them(site_root, href, page_path) -> None:
+    root_path = urlsplit(site_root).path or "/"
+    links = check._SiteLinks(site_root, frozenset(), root_path)
+    site_wide = href.startswith("/") or "://" in href  # resolved once, for no page in particular
+    expected = resolve_internal(href, "" if site_wide else page_path, site_root, root_path)
+    assert links.target(href, page_path) == expected
+    assert links.target(href, page_path) == expected  # the second time from what is known
+
+
+PAGE_PATHS = ["index.html", "a/b/index.html", "a.html", "A/index.html", "../index.html",
+              "a/../index.html", "./index.html", "%41/index.html", "a b/index.html"]  # fmt: skip
+ODD_ROOTS = ["https://x.example/a b/", "HTTPS://x.example/", "/clinic/", "clinic/", "mailto:x/"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([*SITE_ROOTS, *ODD_ROOTS]), st.sampled_from(PAGE_PATHS), st.data())
+def test_a_canonical_points_to_its_page_as_resolve_internal_tells(site_root, path, data) -> None:
+    own_folder = st.just(path.removesuffix("index.html"))
+    url = site_root + data.draw(own_folder | st.text("ab/.#?%", max_size=8))
+    target = resolve_internal(url, path, site_root, urlsplit(site_root).path)
+    assert check._points_to_page(url, path, site_root) == (target is not None and target[0] == path)
+
+
+def test_a_link_that_passed_is_checked_again_in_other_files() -> None:
+    body = '<h1>V</h1><a href="/x/">x</a><a href="tel:+1703">call</a>'
+    facts = read_facts(PATH, page(body=body))
+    with_x = frozenset({PATH, "index.html", "x/index.html"})
+    assert check_page(facts, ROOT_URL, with_x, URL) == []
+    assert check_page(facts, ROOT_URL, with_x, URL) == []
+    missing = [Finding("page.link", PATH, "link /x/ has no target file")]
+    assert check_page(facts, ROOT_URL, frozenset({PATH, "index.html"}), URL) == missing
+    changing = set(with_x)
+    assert check_page(facts, ROOT_URL, changing, URL) == []
+    changing.remove("x/index.html")
+    assert check_page(facts, ROOT_URL, changing, URL) == missing
+
+
+def test_fragments_and_foreign_resources_are_checked_on_every_page() -> None:
+    data = page(body='<h1>V</h1><img src="https://cdn.example/x.png" alt="">')
+    other = "ketamine-infusion/va/oakton/index.html"
+    with_id, without_id = (
+        read_facts(PATH, data),
+        read_facts(other, data.replace(b' id="content"', b"")),
+    )
+    files = frozenset({PATH, other, "index.html"})
+
+    def link_findings(facts: check.PageFacts) -> list[str]:
+        found = check_page(facts, ROOT_URL, files, None, sitemap_known=False)
+        return [f.message for f in found if f.rule in ("page.link", "page.external-request")]
+
+    foreign = "loads https://cdn.example/x.png from another site"
+    assert link_findings(with_id) == [foreign]
+    assert link_findings(without_id) == ["link #content: no element has id 'content'", foreign]
+    assert link_findings(with_id) == [foreign]
