@@ -389,55 +389,60 @@ def _check_jsonld(page: PageFacts) -> list[Finding]:
             )
             continue
         nodes += _nodes(data)
-    types = {t for node in nodes for t in _types(node)}
+    node_findings, types = _check_nodes(nodes, page)
     needed = REQUIRED_LD_TYPES if page.indexable else {"MedicalClinic"}
     if page.kind == "town" and page.indexable:
         needed = needed | {"Place"}
     missing = sorted(needed - types)
     if missing and len(findings) < len(page.jsonld):
         findings.append(Finding("page.jsonld", page.path, f"JSON-LD lacks {', '.join(missing)}"))
-    for node in nodes:
-        findings += _check_node(node, page)
-    return findings
+    return findings + node_findings
 
 
 def _nodes(data: Any) -> list[dict]:
-    """Every node of a JSON-LD document: top-level objects, @graph members, nested objects."""
+    """Every node of a JSON-LD document: top-level objects, @graph members, nested objects,
+    in document order."""
     found: list[dict] = []
-    pending = [data]
+    pending = [data] if isinstance(data, _JSON_CONTAINERS) else []
     while pending:
         item = pending.pop()
-        if isinstance(item, list):
-            pending += reversed(item)
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             if "@type" in item:
                 found.append(item)
-            pending += reversed([v for v in item.values() if isinstance(v, dict | list)])
+            item = item.values()
+        for value in reversed(item):
+            if isinstance(value, _JSON_CONTAINERS):
+                pending.append(value)
     return found
+
+
+_JSON_CONTAINERS = (dict, list)
+
+
+def _check_nodes(nodes: list[dict], page: PageFacts) -> tuple[list[Finding], set[str]]:
+    """The findings on the nodes' properties, and every type the nodes have."""
+    findings = []
+    types: set[str] = set()
+    for node in nodes:
+        kinds = _types(node)
+        types.update(kinds)
+        for kind in kinds:
+            for key in REQUIRED_LD_PROPERTIES.get(kind, ()):
+                if not node.get(key):
+                    findings.append(Finding("page.jsonld", page.path, f"{kind} lacks '{key}'"))
+        if "MedicalWebPage" in kinds and page.canonical and node.get("url") != page.canonical:
+            message = (
+                f"MedicalWebPage url {node.get('url')} is not the canonical URL {page.canonical}"
+            )
+            findings.append(Finding("page.jsonld", page.path, message))
+    return findings, types
 
 
 def _types(node: dict) -> list[str]:
     value = node.get("@type")
-    values = value if isinstance(value, list) else [value]
-    return [v for v in values if isinstance(v, str)]
-
-
-def _check_node(node: dict, page: PageFacts) -> list[Finding]:
-    findings = [
-        Finding("page.jsonld", page.path, f"{kind} lacks '{key}'")
-        for kind in _types(node)
-        for key in REQUIRED_LD_PROPERTIES.get(kind, ())
-        if not node.get(key)
-    ]
-    if "MedicalWebPage" in _types(node) and page.canonical and node.get("url") != page.canonical:
-        findings.append(
-            Finding(
-                "page.jsonld",
-                page.path,
-                f"MedicalWebPage url {node.get('url')} is not the canonical URL {page.canonical}",
-            )
-        )
-    return findings
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _check_links(page: PageFacts, site_root: str, files: Collection[str]) -> list[Finding]:

@@ -560,3 +560,19 @@ def test_fragments_and_foreign_resources_are_checked_on_every_page() -> None:
     assert link_findings(with_id) == [foreign]
     assert link_findings(without_id) == ["link #content: no element has id 'content'", foreign]
     assert link_findings(with_id) == [foreign]
+
+
+def test_jsonld_findings_come_in_document_order() -> None:
+    nodes = graph()
+    nodes[0] = {**nodes[0], "name": "", "address": [{"@type": "Place", "name": "x"}]}
+    nodes[2] = {
+        "@type": ["BreadcrumbList", 3],
+        "itemListElement": [{"@type": "ListItem"}, [{"@type": "ListItem", "position": 2}]],
+    }
+    assert findings(page(jsonld=_ld(nodes))) == [
+        ("page.jsonld", "MedicalClinic lacks 'name'", Severity.ERROR),
+        ("page.jsonld", "Place lacks 'address'", Severity.ERROR),
+        ("page.jsonld", "ListItem lacks 'position'", Severity.ERROR),
+        ("page.jsonld", "ListItem lacks 'name'", Severity.ERROR),
+        ("page.jsonld", "ListItem lacks 'name'", Severity.ERROR),
+    ]
