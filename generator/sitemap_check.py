@@ -50,6 +50,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
@@ -201,10 +202,16 @@ def _lower_origin(url: str) -> str:
 
 def check_lastmod(text: str, path: str) -> list[Finding]:
     """Check one <lastmod> value (already stripped) is a W3C Datetime."""
-    if parse_w3c_datetime(text) is not None:
+    if _is_w3c_datetime(text):
         return []
     message = f"<lastmod> {text!r} is not a W3C Datetime (e.g. 2026-11-26 or 2026-11-26T21:05Z)"
     return [_err("sitemap.lastmod-format", path, message)]
+
+
+@lru_cache(maxsize=1024)
+def _is_w3c_datetime(text: str) -> bool:
+    """Remembered: the pages of a build share a few lastmod values."""
+    return parse_w3c_datetime(text) is not None
 
 
 def _check_changefreq(text: str, path: str) -> list[Finding]:
