@@ -25,10 +25,10 @@ import json
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import filterfalse
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -238,7 +238,7 @@ def check_pages(
     """Check every page. `pages` maps every output path to its bytes (only .html files are
     read; the other paths are link targets); `expected_urls` maps each indexable page's path to
     its sitemap URL, or is None when the sitemap could not be read (its own checks say why)."""
-    files = frozenset(pages)
+    links = SiteLinks(site_root, frozenset(pages))
     facts: list[PageFacts] = []
     findings: list[Finding] = []
     for path, data in sorted(pages.items()):
@@ -250,7 +250,7 @@ def check_pages(
             findings.append(Finding("page.parse", path, str(error)))
     for page in facts:
         sitemap_url = None if expected_urls is None else expected_urls.get(page.path)
-        findings += check_page(page, site_root, files, sitemap_url, expected_urls is not None)
+        findings += check_page(page, links, sitemap_url, expected_urls is not None)
     return findings + check_unique(facts)
 
 
@@ -271,12 +271,12 @@ def check_unique(pages: Sequence[Any]) -> list[Finding]:
 
 def check_page(
     page: PageFacts,
-    site_root: str,
-    files: Collection[str],
+    links: SiteLinks,
     sitemap_url: str | None,
     sitemap_known: bool = True,
 ) -> list[Finding]:
-    """Every single-page rule; `sitemap_url` is the page's URL in the sitemap, if listed."""
+    """Every single-page rule; `links` knows the site root and its files (the targets links
+    may have), `sitemap_url` is the page's URL in the sitemap, if listed."""
     findings = []
 
     def fail(rule: str, message: str, severity: Severity = Severity.ERROR) -> None:
@@ -293,9 +293,9 @@ def check_page(
     _check_description(page, fail)
     if CRISIS_TEXT not in page.text:
         fail("page.crisis", "does not show the 988 Suicide & Crisis Lifeline")
-    findings += _check_canonical(page, site_root, sitemap_url, sitemap_known)
+    findings += _check_canonical(page, links.site_root, sitemap_url, sitemap_known)
     findings += _check_jsonld(page)
-    findings += _check_links(page, site_root, files)
+    findings += _check_links(page, links)
     return findings
 
 
@@ -445,9 +445,8 @@ def _types(node: dict) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _check_links(page: PageFacts, site_root: str, files: Collection[str]) -> list[Finding]:
+def _check_links(page: PageFacts, links: SiteLinks) -> list[Finding]:
     findings = []
-    links = _SiteLinks.of(site_root, files)
     for href in links.unsettled(page.links):
         target = links.target(href, page.path)
         if target is None:
@@ -459,7 +458,7 @@ def _check_links(page: PageFacts, site_root: str, files: Collection[str]) -> lis
             findings.append(
                 Finding("page.link", page.path, f"link {href}: no element has id '{fragment}'")
             )
-        elif path not in files:
+        elif path not in links.files:
             findings.append(Finding("page.link", page.path, f"link {href} has no target file"))
     for src in page.resources:
         if links.is_foreign(src):
@@ -472,35 +471,20 @@ def _check_links(page: PageFacts, site_root: str, files: Collection[str]) -> lis
 _UNKNOWN = object()
 
 
-@dataclass
-class _SiteLinks:
-    """The links of one site's pages, resolved once. A root-relative or absolute link resolves
-    the same on every page, and most of a page's links are such links, shared with the other
-    pages. A link that passes on one page passes on all (one that leaves the site's URL, or
-    goes to a file that exists and has no fragment) is not looked at again."""
+class SiteLinks:
+    """The links of one site's pages (under `site_root`, with `files` built), resolved once
+    per build or check. A root-relative or absolute link resolves the same on every page, and
+    most of a page's links are such links, shared with the other pages. A link that passes on
+    one page passes on all (one that leaves the site's URL, or goes to a file that exists and
+    has no fragment) and is not looked at again."""
 
-    site_root: str
-    files: Collection[str]
-    root_path: str
-    targets: dict[str, tuple[str | None, str] | None] = field(default_factory=dict)
-    passing: set[str] = field(default_factory=set)
-    foreign: dict[str, bool] = field(default_factory=dict)
-
-    LIMIT: ClassVar[int] = 100_000
-    latest: ClassVar[_SiteLinks | None] = None
-
-    @classmethod
-    def of(cls, site_root: str, files: Collection[str]) -> _SiteLinks:
-        """What is known for the site root and files (those asked for last are remembered)."""
-        latest = cls.latest
-        if (
-            latest is None
-            or latest.site_root != site_root
-            or latest.files is not files
-            or len(latest.targets) + len(latest.passing) + len(latest.foreign) > cls.LIMIT
-        ):
-            latest = cls.latest = cls(site_root, files, urlsplit(site_root).path or "/")
-        return latest
+    def __init__(self, site_root: str, files: frozenset[str]) -> None:
+        self.site_root = site_root
+        self.files = files
+        self.root_path = urlsplit(site_root).path or "/"
+        self.targets: dict[str, tuple[str | None, str] | None] = {}
+        self.passing: set[str] = set()
+        self.foreign: dict[str, bool] = {}
 
     def unsettled(self, links: Iterable[str]) -> Iterable[str]:
         """The distinct links, in order, but for those known to pass."""
@@ -545,8 +529,7 @@ class _SiteLinks:
         return resolve_internal(href, "", self.site_root, root_path)
 
     def _passes(self, href: str) -> None:
-        if isinstance(self.files, frozenset):  # other collections may change before next use
-            self.passing.add(href)
+        self.passing.add(href)
 
 
 _PLAIN_FOLDER_PATH = re.compile(r"/(?:[A-Za-z0-9_-]+/)*")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .audit import PageFingerprint, fingerprint, main_text_of
-from .check import PageFacts, PageUnreadable, check_page, facts_of, parse_page
+from .check import PageFacts, PageUnreadable, SiteLinks, check_page, facts_of, parse_page
 from .forking import can_fork, die_with_parent
 from .pages import Page, SiteContext
 from .problems import Finding
@@ -71,6 +71,7 @@ class _Worker:
         self.pages = pages
         self.context = context
         self.renderer = Renderer(context.templates, context.site)
+        self.links = SiteLinks(context.site_root, context.files)
 
     def produce_range(self, start: int, stop: int) -> list[Produced]:
         """Pages start..stop-1, one step at a time over all of them: make, render, stage, read
@@ -114,7 +115,7 @@ class _Worker:
             return (reading.unreadable,) if reading.unreadable else ()
         context = self.context
         sitemap_url = context.sitemap_urls.get(facts.path)
-        return tuple(check_page(facts, context.site_root, context.files, sitemap_url))
+        return tuple(check_page(facts, self.links, sitemap_url))
 
 
 @dataclass(frozen=True)

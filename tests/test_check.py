@@ -20,6 +20,7 @@ import generator.site_files as site_files
 from generator import check
 from generator.build import BuildFailed
 from generator.check import (
+    SiteLinks,
     check_page,
     check_pages,
     collapse_normalized,
@@ -508,7 +509,7 @@ LINK = st.one_of(
 )
 def test_links_resolve_as_resolve_internal_resolves_them(site_root, href, page_path) -> None:
     root_path = urlsplit(site_root).path or "/"
-    links = check._SiteLinks(site_root, frozenset(), root_path)
+    links = check.SiteLinks(site_root, frozenset())
     site_wide = href.startswith("/") or "://" in href  # resolved once, for no page in particular
     expected = resolve_internal(href, "" if site_wide else page_path, site_root, root_path)
     assert links.target(href, page_path) == expected
@@ -532,15 +533,11 @@ def test_a_canonical_points_to_its_page_as_resolve_internal_tells(site_root, pat
 def test_a_link_that_passed_is_checked_again_in_other_files() -> None:
     body = '<h1>V</h1><a href="/x/">x</a><a href="tel:+1703">call</a>'
     facts = read_facts(PATH, page(body=body))
-    with_x = frozenset({PATH, "index.html", "x/index.html"})
-    assert check_page(facts, ROOT_URL, with_x, URL) == []
-    assert check_page(facts, ROOT_URL, with_x, URL) == []
+    with_x = SiteLinks(ROOT_URL, frozenset({PATH, "index.html", "x/index.html"}))
+    assert check_page(facts, with_x, URL) == []
+    assert check_page(facts, with_x, URL) == []  # now known to pass
     missing = [Finding("page.link", PATH, "link /x/ has no target file")]
-    assert check_page(facts, ROOT_URL, frozenset({PATH, "index.html"}), URL) == missing
-    changing = set(with_x)
-    assert check_page(facts, ROOT_URL, changing, URL) == []
-    changing.remove("x/index.html")
-    assert check_page(facts, ROOT_URL, changing, URL) == missing
+    assert check_page(facts, SiteLinks(ROOT_URL, frozenset({PATH, "index.html"})), URL) == missing
 
 
 def test_fragments_and_foreign_resources_are_checked_on_every_page() -> None:
@@ -550,10 +547,10 @@ def test_fragments_and_foreign_resources_are_checked_on_every_page() -> None:
         read_facts(PATH, data),
         read_facts(other, data.replace(b' id="content"', b"")),
     )
-    files = frozenset({PATH, other, "index.html"})
+    links = SiteLinks(ROOT_URL, frozenset({PATH, other, "index.html"}))
 
     def link_findings(facts: check.PageFacts) -> list[str]:
-        found = check_page(facts, ROOT_URL, files, None, sitemap_known=False)
+        found = check_page(facts, links, None, sitemap_known=False)
         return [f.message for f in found if f.rule in ("page.link", "page.external-request")]
 
     foreign = "loads https://cdn.example/x.png from another site"
