@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import posixpath
 import re
 import shutil
 from collections.abc import Iterator
@@ -360,26 +361,51 @@ def _carry_over_foreign(
     if not current.is_dir():
         return ()
     kept, conflicts = [], []
-    generated_dirs = {str(parent) for p in [*previous.files, *ours] for parent in Path(p).parents}
-    for root, dirs, names in os.walk(current):
-        here = Path(root).relative_to(current)
-        links = sorted(d for d in dirs if Path(root, d).is_symlink())
-        dirs[:] = sorted(d for d in dirs if d not in links)
-        for name in sorted(names) + links:
-            relative = (here / name).as_posix()
+    generated_dirs = _folders_of([*previous.files, *ours])
+    for here, names, folders in _walk(current):
+        for name in names:
+            relative = f"{here}/{name}" if here else name
             if relative in previous.files:
                 continue
             if relative in ours:
-                if not _same_bytes(Path(root, name), (staging / relative).read_bytes()):
+                if not _same_bytes(current / relative, (staging / relative).read_bytes()):
                     conflicts.append(relative)
                 continue
-            _link_foreign(Path(root, name), staging / relative)
+            _link_foreign(current / relative, staging / relative)
             kept.append(relative)
-        for name in dirs:
-            if str(here / name) not in generated_dirs:
-                (staging / here / name).mkdir(parents=True, exist_ok=True)
+        for name in folders:
+            relative = f"{here}/{name}" if here else name
+            if relative not in generated_dirs:
+                (staging / relative).mkdir(parents=True, exist_ok=True)
     _refuse_conflicts(current, conflicts)
     return tuple(sorted(kept))
+
+
+def _folders_of(paths: list[str]) -> set[str]:
+    """Every folder above the given file paths ('a/b/c.html' -> 'a/b', 'a')."""
+    folders: set[str] = set()
+    for path in paths:
+        folder = posixpath.dirname(path)
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = posixpath.dirname(folder)
+    return folders
+
+
+def _walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(folder relative to root, "" for root; its files and symbolic links; its real
+    subfolders) for every folder below root, top down, names sorted."""
+    pending = [""]
+    while pending:
+        here = pending.pop()
+        names, folders = [], []
+        with os.scandir(root / here if here else root) as entries:
+            for entry in entries:
+                (folders if entry.is_dir(follow_symlinks=False) else names).append(entry.name)
+        names.sort()
+        folders.sort()
+        yield here, names, folders
+        pending += [f"{here}/{name}" if here else name for name in reversed(folders)]
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:
