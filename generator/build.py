@@ -250,12 +250,12 @@ def produce_site(
     plan = plan_site(places, inputs.copy, settings)
     produced = _produce(plan, options, staging, progress, audit=True)
     prints = _town_prints(plan, produced)
-    gate_aside = Aside(
+    with Aside(
         lambda: audit_town_pages(prints, settings.quality, _zip_counts(plan)),
         fork=len(prints) >= GATE_ASIDE_FROM_TOWNS and options.workers != 1,
-    )
-    site = _stage_site_files(staging, plan, produced, inputs)
-    gate = gate_aside.result()
+    ) as gate_aside:
+        site = _stage_site_files(staging, plan, produced, inputs)
+        gate = gate_aside.result()
     if gate.demoted:
         first_paths = {p.path for p in plan.outlines} | site.paths
         plan = plan_site(places, inputs.copy, settings, gate.demoted)

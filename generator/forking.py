@@ -36,7 +36,8 @@ def die_with_parent(parent: int) -> None:
 class Aside(Generic[Result]):
     """`work()` running in a forked child from the moment this is made; `result()` waits for
     it and returns its value or raises its exception. Without fork (or with `fork=False`)
-    the work runs at once, here."""
+    the work runs at once, here. Used as a context manager, leaving the block without asking
+    for the result (an error meanwhile) stops the child."""
 
     def __init__(self, work: Callable[[], Result], fork: bool = True) -> None:
         self._value: tuple[bool, object] | None = None
@@ -49,6 +50,15 @@ class Aside(Generic[Result]):
         self._child = context.Process(target=_send_outcome, args=(work, sender, os.getpid()))
         self._child.start()
         sender.close()
+
+    def __enter__(self) -> Aside[Result]:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        if self._value is None and self._child is not None:
+            self._child.kill()
+            self._child.join()
+            self._receiver.close()
 
     def result(self) -> Result:
         if self._value is None:

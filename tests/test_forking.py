@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import time
 
 import pytest
 
@@ -37,3 +39,12 @@ def test_aside_without_fork_runs_the_work_at_once_here() -> None:
     aside = Aside(lambda: calls.append(os.getpid()) or "done", fork=False)
     assert calls == [os.getpid()]
     assert aside.result() == "done"
+
+
+def test_leaving_the_block_without_the_result_stops_the_child() -> None:
+    before = set(multiprocessing.active_children())
+    with pytest.raises(KeyError), Aside(lambda: time.sleep(60)):
+        started = set(multiprocessing.active_children()) - before
+        raise KeyError("the build failed meanwhile")
+    assert len(started) == 1
+    assert not started & set(multiprocessing.active_children())
