@@ -492,11 +492,12 @@ class SiteLinks:
 
     def target(self, href: str, page_path: str) -> tuple[str | None, str] | None:
         """`resolve_internal` of a link on the page at `page_path`. A link that starts with "/"
-        or holds "://" is resolved once, for no page in particular."""
+        or with a scheme ("https:", "tel:") is resolved once, for no page in particular (so
+        "//", which has neither host nor path, has no target file on any page)."""
         target = self.targets.get(href, _UNKNOWN)
         if target is not _UNKNOWN:
             return target
-        if href.startswith("/") or "://" in href:
+        if href.startswith("/") or _SCHEME.match(href):
             target = self.targets[href] = self._site_wide_target(href)
             if target is None or (not target[1] and target[0] in self.files):
                 self._passes(href)
@@ -512,7 +513,7 @@ class SiteLinks:
         """Whether a resource is loaded from another site."""
         foreign = self.foreign.get(src)
         if foreign is None:
-            foreign = urlsplit(src).scheme in ("http", "https") or src.startswith("//")
+            foreign = _scheme_of(src) in ("http", "https") or src.startswith("//")
             self.foreign[src] = foreign
         return foreign
 
@@ -532,6 +533,15 @@ class SiteLinks:
         self.passing.add(href)
 
 
+def _scheme_of(url: str) -> str:
+    try:
+        return urlsplit(url).scheme
+    except ValueError:  # e.g. "http://[oops": a bracketed host that is no IPv6 address
+        return url.partition(":")[0].strip().lower()
+
+
+# A URL's scheme (RFC 3986): a link that starts with one does not depend on the page it is on.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _PLAIN_FOLDER_PATH = re.compile(r"/(?:[A-Za-z0-9_-]+/)*")
 _PLAIN_FRAGMENT_LINK = re.compile(r"#[A-Za-z0-9_-]*")
 

@@ -499,6 +499,9 @@ LINK = st.one_of(
     st.from_regex(r"#[A-Za-z0-9_:# -]{0,6}", fullmatch=True),
     st.tuples(st.sampled_from(SITE_ROOTS), st.text("ab/.#?%: ", max_size=8)).map("".join),
     st.text("ab/.#?%:\t ", max_size=12),
+    st.tuples(
+        st.text("ab./", max_size=4), st.sampled_from(["?u=", "#"]), st.sampled_from(SITE_ROOTS)
+    ).map("".join),
     st.sampled_from(["tel:+1703", "mailto:a@b.example", " /a/", "/a/ ", "../", "a.html"]),
 )
 
@@ -510,10 +513,28 @@ LINK = st.one_of(
 def test_links_resolve_as_resolve_internal_resolves_them(site_root, href, page_path) -> None:
     root_path = urlsplit(site_root).path or "/"
     links = check.SiteLinks(site_root, frozenset())
-    site_wide = href.startswith("/") or "://" in href  # resolved once, for no page in particular
+    site_wide = href.startswith("/") or urlsplit(href.strip()).scheme  # the same on every page
     expected = resolve_internal(href, "" if site_wide else page_path, site_root, root_path)
     assert links.target(href, page_path) == expected
     assert links.target(href, page_path) == expected  # the second time from what is known
+
+
+def test_a_relative_link_with_a_url_in_its_query_resolves_from_its_page() -> None:
+    body = '<h1>V</h1><a href="a.html?u=https://x.example/">share</a>'
+    links = SiteLinks(ROOT_URL, frozenset({PATH, "index.html"}))
+    found = check_page(read_facts(PATH, page(body=body)), links, URL)
+    folder = PATH.removesuffix("index.html")
+    assert found == [
+        Finding("page.link", PATH, "link a.html?u=https://x.example/ has no target file")
+    ]
+    assert links.target("a.html?u=https://x.example/", PATH) == (folder + "a.html", "")
+
+
+def test_a_malformed_source_url_is_a_finding_not_a_crash() -> None:
+    data = page(body='<h1>V</h1><img src="http://[oops/x.png" alt="">')
+    links = SiteLinks(ROOT_URL, frozenset({PATH, "index.html"}))
+    found = check_page(read_facts(PATH, data), links, URL)
+    assert [f.rule for f in found] == ["page.external-request"]
 
 
 PAGE_PATHS = ["index.html", "a/b/index.html", "a.html", "A/index.html", "../index.html",
