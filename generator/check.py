@@ -193,18 +193,14 @@ def facts_of(path: str, tree: Any, data: bytes) -> PageFacts:
         links=tuple(_HREFS(tree)),
         resources=tuple(scan.resources) + tuple(_SOURCES(tree)),
         ids=frozenset(_IDS(tree)),
-        text=_collapsed_text(body) if body is not None else "",
+        text=_text(body) if body is not None else "",
         complete=_ends_with_html_end(data),
     )
 
 
 def _text(element: Any) -> str:
-    """The element's text with whitespace collapsed, script and style content included."""
-    return " ".join(etree.tostring(element, method="text", encoding=str, with_tail=False).split())
-
-
-def _collapsed_text(element: Any) -> str:
-    """`_text`, cheaper for a large element: most of the work is done in C."""
+    """The element's text with whitespace collapsed, script and style content included; the
+    collapsing is done in C (normalize-space), which matters for a whole page's body."""
     return collapse_normalized(_BLANKS_COLLAPSED(element))
 
 
